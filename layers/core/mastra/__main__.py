@@ -1,0 +1,3 @@
+from mastra.cli import main
+
+raise SystemExit(main())

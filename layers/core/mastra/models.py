@@ -1,0 +1,124 @@
+"""The domain types that flow through the request pipeline (JSON in and out of every step)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from mastra.reflection.base import Reflection
+from mastra.selection.base import Selection
+from mastra.sentiment.base import Sentiment
+
+ID_PATTERN = r"^[A-Za-z0-9_.:@-]{1,128}$"
+
+
+class ChatRequest(BaseModel):
+    """A user's message, as the API and CLI accept it."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    message: str = Field(min_length=1, max_length=8000, description="The user's message.")
+    user_id: str = Field("anonymous", pattern=ID_PATTERN, description="Who is asking (the memory 'resource').")
+    thread_id: str | None = Field(
+        None, pattern=ID_PATTERN, description="Conversation to continue; omitted: a new thread is started."
+    )
+
+
+class RequestContext(BaseModel):
+    """The request as every step sees it."""
+
+    request_id: str
+    tenant_id: str
+    user_id: str
+    thread_id: str
+    message: str
+    received_at: float
+
+
+class StepFailure(BaseModel):
+    """An error caught by the pipeline (the Step Functions ``Catch`` output)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    error: str = Field(alias="Error")
+    cause: str = Field("", alias="Cause")
+
+    @field_validator("cause", mode="before")
+    @classmethod
+    def _cause_text(cls, value: Any) -> str:
+        return value if isinstance(value, str) else str(value)
+
+
+class ToolCallRecord(BaseModel):
+    name: str
+    arguments: dict[str, Any]
+    result: dict[str, Any]
+    is_error: bool = False
+
+
+class Execution(BaseModel):
+    """One agent's attempt at the request."""
+
+    agent_id: str
+    attempt: int = 1
+    answer: str
+    provider: str
+    model_id: str = ""
+    stop_reason: str = "end_turn"
+    sources: list[str] = Field(default_factory=list)
+    tool_calls: list[ToolCallRecord] = Field(default_factory=list)
+    input_tokens: int = 0
+    output_tokens: int = 0
+    recovered_from: StepFailure | None = Field(None, description="The failure this fallback answer replaces.")
+    elapsed_ms: float = 0.0
+
+    @property
+    def answered(self) -> bool:
+        return bool(self.answer.strip()) and self.stop_reason != "no_match" and self.recovered_from is None
+
+
+class AttemptSummary(BaseModel):
+    agent_id: str
+    attempt: int
+    verdict: str
+    score: float
+    answer: str
+
+
+class SentimentSummary(BaseModel):
+    label: str
+    score: float
+
+
+class ReflectionSummary(BaseModel):
+    verdict: str
+    score: float
+    reason: str
+
+
+class Trace(BaseModel):
+    """Everything the pipeline decided, for people and for feedback later."""
+
+    selection: Selection
+    sentiment: Sentiment
+    executions: list[Execution]
+    reflections: list[Reflection]
+    errors: list[StepFailure] = Field(default_factory=list)
+
+
+class ChatResponse(BaseModel):
+    """The answer and a summary of how it was produced."""
+
+    request_id: str
+    thread_id: str
+    user_id: str
+    answer: str
+    agent: str
+    confidence: float
+    sentiment: SentimentSummary
+    reflection: ReflectionSummary
+    attempts: list[AttemptSummary]
+    sources: list[str] = Field(default_factory=list)
+    timings_ms: dict[str, float]
+    trace: Trace

@@ -1,0 +1,99 @@
+"""The model-provider interface: one request/response shape for every model Mastra can call.
+
+A provider translates :class:`CompletionRequest` into its API's call and the reply back into
+:class:`CompletionResponse`, and translates its SDK's errors into Mastra's at its edge:
+throttling becomes :class:`~mastra.errors.ProviderThrottledError` (retryable), timeouts
+:class:`~mastra.errors.StepTimeoutError`, anything else :class:`~mastra.errors.ProviderError`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, Field
+
+from mastra.spec.models import ModelSettings
+
+
+class ToolCall(BaseModel):
+    """A model's request to run a tool."""
+
+    id: str
+    name: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+
+
+class ToolResult(BaseModel):
+    """The outcome of a tool call, sent back to the model."""
+
+    tool_call_id: str
+    name: str
+    content: dict[str, Any]
+    is_error: bool = False
+
+
+class ChatMessage(BaseModel):
+    """One message of a conversation, in the provider-neutral shape."""
+
+    role: Literal["user", "assistant", "tool"]
+    content: str = ""
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+    tool_results: list[ToolResult] = Field(default_factory=list)
+
+
+class ToolSpec(BaseModel):
+    """What a model is told about a tool it may call."""
+
+    name: str
+    description: str
+    input_schema: dict[str, Any]
+
+
+class CompletionRequest(BaseModel):
+    system: str | None = None
+    messages: list[ChatMessage]
+    tools: list[ToolSpec] = Field(default_factory=list)
+    settings: ModelSettings = Field(default_factory=ModelSettings)  # type: ignore[arg-type]
+    timeout_s: float = Field(30.0, gt=0)
+
+
+class Usage(BaseModel):
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+        )
+
+
+StopReason = Literal["end_turn", "tool_use", "max_tokens", "content_filtered", "no_match"]
+
+
+class CompletionResponse(BaseModel):
+    message: ChatMessage
+    stop_reason: StopReason = "end_turn"
+    usage: Usage = Field(default_factory=Usage)
+    model_id: str = ""
+    sources: list[str] = Field(default_factory=list, description="Ids of passages the answer came from.")
+
+
+class ModelProvider(ABC):
+    """A model that turns a conversation (and tool results) into the next assistant message."""
+
+    name: ClassVar[str]
+    #: False for models that ignore the system prompt, so the agent loop need not render it.
+    uses_system_prompt: ClassVar[bool] = True
+
+    @abstractmethod
+    def complete(self, request: CompletionRequest) -> CompletionResponse:
+        """Produce the next assistant message: text, or tool calls to run first."""
+
+
+def last_user_text(messages: list[ChatMessage]) -> str:
+    for message in reversed(messages):
+        if message.role == "user":
+            return message.content
+    return ""

@@ -1,0 +1,29 @@
+"""An instant, deterministic model: the setting of the peer-framework overhead benchmarks."""
+
+from __future__ import annotations
+
+from mastra.providers.base import ChatMessage, CompletionRequest, CompletionResponse, ModelProvider, Usage
+
+CANNED_REPLY = "Sure - I can help with that."
+
+
+class FakeProvider(ModelProvider):
+    """Replies with a fixed text (or raises a configured error), without looking at the request."""
+
+    name = "fake"
+    uses_system_prompt = False
+
+    def __init__(self, reply: str = CANNED_REPLY, error: Exception | None = None) -> None:
+        self.reply = reply
+        self.error = error
+        self.calls = 0
+
+    def complete(self, request: CompletionRequest) -> CompletionResponse:
+        self.calls += 1
+        if self.error is not None:
+            raise self.error
+        return CompletionResponse(
+            message=ChatMessage(role="assistant", content=self.reply),
+            usage=Usage(input_tokens=0, output_tokens=0),
+            model_id="fake",
+        )

@@ -1,0 +1,162 @@
+"""Wires settings, agents, models, store and the pipeline together, lazily.
+
+Each Lambda touches only what its step needs (the sentiment function never compiles the agent
+set, the remember function never loads a model), so components are built on first use and then
+kept for the life of the process (a warm Lambda container, a ``mastra serve`` worker).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from functools import cache, cached_property, partial
+from typing import TYPE_CHECKING
+
+from mastra import errors
+from mastra.ids import new_id
+from mastra.models import ChatRequest, ChatResponse, RequestContext
+from mastra.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from mastra.agents.agentset import AgentSet
+    from mastra.agents.executor import AgentExecutor
+    from mastra.providers import ModelProvider, ProviderFactory
+    from mastra.reflection import HeuristicReflector
+    from mastra.sentiment import SentimentModel
+    from mastra.storage import Store
+    from mastra.workflow import LocalStateMachine
+
+
+class Runtime:
+    """One deployment's components. ``chat`` runs a request through the whole pipeline."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        store: Store | None = None,
+        providers: dict[str, ModelProvider] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        strict_json: bool = False,
+    ) -> None:
+        self.settings = settings or get_settings()
+        self._store = store
+        self._provider_instances = providers
+        self._sleep = sleep
+        self._strict_json = strict_json
+        self._lock = threading.RLock()  # cached_property is not thread-safe for first builds
+
+    @cached_property
+    def agents(self) -> AgentSet:
+        from mastra.agents.agentset import AgentSet
+
+        with self._lock:
+            return AgentSet.load(self.settings.agents_dir, self.settings.cache_dir)
+
+    @cached_property
+    def store(self) -> Store:
+        if self._store is not None:
+            return self._store
+        from mastra.storage.sqlite import SQLiteStore
+
+        with self._lock:
+            return SQLiteStore(self.settings.db_path)
+
+    @cached_property
+    def sentiment(self) -> SentimentModel:
+        from mastra.sentiment import DefaultSentiment
+
+        with self._lock:
+            return DefaultSentiment()
+
+    @cached_property
+    def reflector(self) -> HeuristicReflector:
+        from mastra.reflection import HeuristicReflector
+
+        return HeuristicReflector(
+            self.agents.space,
+            threshold=self.settings.reflection_threshold,
+            retry_min_confidence=self.settings.retry_min_confidence,
+        )
+
+    @cached_property
+    def providers(self) -> ProviderFactory:
+        from mastra.providers import ProviderFactory
+
+        return ProviderFactory(
+            self.agents, override=self.settings.provider_override, instances=self._provider_instances
+        )
+
+    @cached_property
+    def executor(self) -> AgentExecutor:
+        from mastra.agents.executor import AgentExecutor
+
+        return AgentExecutor(self.providers)
+
+    @cached_property
+    def pipeline(self) -> LocalStateMachine:
+        from mastra import steps
+        from mastra.pipeline import STEPS, definition, resource
+        from mastra.workflow import LocalStateMachine
+
+        resources = {resource(name): partial(getattr(steps, name), runtime=self) for name in STEPS}
+        return LocalStateMachine(definition(), resources, sleep=self._sleep, strict_json=self._strict_json)
+
+    def warm(self) -> Runtime:
+        """Build every component now (at process start) rather than inside the first request."""
+        for component in ("agents", "sentiment", "store", "reflector", "executor", "pipeline"):
+            getattr(self, component)
+        return self
+
+    # ---- requests ------------------------------------------------------------------------------
+    def new_request(self, request: ChatRequest, *, tenant_id: str | None = None) -> RequestContext:
+        """Admit a request: ids assigned, thread ownership checked (409 before any work is done)."""
+        tenant = tenant_id or self.settings.tenant_id
+        if len(request.message) > self.settings.max_message_chars:
+            raise errors.InvalidRequestError(f"message: longer than {self.settings.max_message_chars} characters")
+        thread_id = request.thread_id or new_id()
+        if request.thread_id is not None:
+            self.store.check_thread_owner(tenant, thread_id, request.user_id)
+        return RequestContext(
+            request_id=new_id(),
+            tenant_id=tenant,
+            user_id=request.user_id,
+            thread_id=thread_id,
+            message=request.message,
+            received_at=time.time(),
+        )
+
+    def chat(self, request: ChatRequest, *, tenant_id: str | None = None) -> ChatResponse:
+        """Run one request through the pipeline (locally, in-process) and return the response."""
+        from mastra.workflow import ExecutionFailed
+
+        started = time.perf_counter()
+        context = self.new_request(request, tenant_id=tenant_id)
+        try:
+            output = self.pipeline.run({"request": context.model_dump()})
+        except ExecutionFailed as exc:
+            raise error_from_execution(exc.error, exc.cause) from None
+        response = ChatResponse.model_validate(output)
+        response.timings_ms["total"] = round((time.perf_counter() - started) * 1000, 3)
+        return response
+
+
+def error_from_execution(error: str, cause: str) -> errors.MastraError:
+    """Re-raise a failed execution as the Mastra error it names (so a 409 stays a 409)."""
+    import json
+
+    try:
+        message = json.loads(cause).get("errorMessage", cause)
+    except (ValueError, AttributeError):
+        message = cause
+    cls = getattr(errors, error, None)
+    if isinstance(cls, type) and issubclass(cls, errors.MastraError):
+        return cls(message)
+    return errors.PipelineError(f"pipeline failed: {error}: {message}", details={"error": error})
+
+
+@cache
+def get_runtime() -> Runtime:
+    """The process's runtime (Lambda handlers and the API share it within a container)."""
+    return Runtime()

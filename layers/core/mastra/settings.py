@@ -1,0 +1,70 @@
+"""Process-wide settings, read once from ``MASTRA_*`` environment variables.
+
+On AWS the SAM template's ``Globals`` set them; locally a shell or ``.env`` does. This is a plain
+pydantic model rather than ``pydantic-settings``: the latter costs ~55 ms of import (it pulls in
+asyncio and argparse helpers), a fifth of the cold-start budget, for what a dozen lines do here.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+EXAMPLE_AGENTS_DIR = PACKAGE_DIR / "examples" / "agents"
+
+
+class Settings(BaseModel):
+    """Mastra's configuration. Every field can be set with ``MASTRA_<FIELD>`` (upper case)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    home: Path = Field(default_factory=lambda: Path.home() / ".mastra", description="Data directory.")
+    agents_dir: Path = Field(EXAMPLE_AGENTS_DIR, description="Directory of agent spec files.")
+    tenant_id: str = Field("default", pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="Tenant of local calls.")
+    store: Literal["sqlite"] = Field("sqlite", description="Storage backend.")
+    confidence_floor: float = Field(
+        0.30, ge=0, le=1, description="Below this routing confidence the fallback agent answers."
+    )
+    reflection_threshold: float = Field(
+        0.30, ge=0, le=1, description="Answers scoring below this are retried with the next-best agent."
+    )
+    retry_min_confidence: float = Field(
+        0.05, ge=0, le=1, description="A retry candidate needs at least this routing confidence."
+    )
+    provider_override: str | None = Field(
+        None, description="Run every agent on this provider (e.g. 'fake' for overhead benchmarks)."
+    )
+    max_message_chars: int = Field(8000, ge=1, le=200_000)
+    log_level: str = "INFO"
+
+    @property
+    def db_path(self) -> Path:
+        return self.home / "mastra.db"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.home / "cache"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from ``MASTRA_*`` variables; explicit ``overrides`` win."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for name in cls.model_fields:
+            raw = env.get(f"MASTRA_{name.upper()}")
+            if raw not in (None, ""):
+                values[name] = raw
+        values.update(overrides)
+        settings = cls.model_validate(values)
+        return settings.model_copy(update={"home": settings.home.expanduser()})
+
+
+@cache
+def get_settings() -> Settings:
+    """The process's settings (cached; tests call ``get_settings.cache_clear()`` after changing env)."""
+    return Settings.from_env()

@@ -1,0 +1,241 @@
+"""The pipeline's steps: JSON in, JSON out. Each Lambda handler in ``functions/`` calls one.
+
+Every step validates its input into domain models, does its one job with the runtime's
+components and returns a JSON-serialisable dict with its own ``elapsed_ms``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from mastra.models import (
+    AttemptSummary,
+    ChatResponse,
+    Execution,
+    ReflectionSummary,
+    RequestContext,
+    SentimentSummary,
+    StepFailure,
+    ToolCallRecord,
+    Trace,
+)
+from mastra.providers.base import ChatMessage
+from mastra.reflection import AnswerFacts, Reflection
+from mastra.runtime import Runtime, get_runtime
+from mastra.selection import Selection
+from mastra.sentiment import Sentiment
+from mastra.storage.models import Message, RequestRecord, Turn
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 3)
+
+
+class _StepInput(BaseModel):
+    request: RequestContext
+
+
+def select_agent(event: dict[str, Any], runtime: Runtime | None = None) -> dict[str, Any]:
+    """``{"request": ...}`` -> :class:`~mastra.selection.Selection`."""
+    started = time.perf_counter()
+    rt = runtime or get_runtime()
+    request = _StepInput.model_validate(event).request
+    selection = rt.agents.router.route(request.message, floor=rt.settings.confidence_floor)
+    selection.elapsed_ms = _ms(started)
+    return selection.model_dump()
+
+
+def analyze_sentiment(event: dict[str, Any], runtime: Runtime | None = None) -> dict[str, Any]:
+    """``{"request": ...}`` -> :class:`~mastra.sentiment.Sentiment` of the user's message."""
+    started = time.perf_counter()
+    rt = runtime or get_runtime()
+    request = _StepInput.model_validate(event).request
+    sentiment = rt.sentiment.analyze(request.message)
+    sentiment.elapsed_ms = _ms(started)
+    return sentiment.model_dump()
+
+
+class ExecuteInput(_StepInput):
+    agent_id: str | None = Field(None, description="None: the fallback agent.")
+    attempt: int = 1
+    failure: StepFailure | None = None
+
+
+def execute_agent(event: dict[str, Any], runtime: Runtime | None = None) -> dict[str, Any]:
+    """``{"request", "agent_id", "attempt", "failure"?}`` -> :class:`~mastra.models.Execution`."""
+    started = time.perf_counter()
+    rt = runtime or get_runtime()
+    inp = ExecuteInput.model_validate(event)
+    request = inp.request
+    spec = rt.agents.registry.get(inp.agent_id) if inp.agent_id else rt.agents.registry.fallback
+    history = [
+        ChatMessage(role=m.role, content=m.content)
+        for m in rt.store.recent_messages(request.tenant_id, request.thread_id, spec.memory.history_messages)
+    ]
+    run = rt.executor.run(
+        spec, message=request.message, history=history, user_id=request.user_id, request_id=request.request_id
+    )
+    execution = Execution(
+        agent_id=spec.id,
+        attempt=inp.attempt,
+        answer=run.answer,
+        provider=rt.providers(spec).name,
+        model_id=run.model_id,
+        stop_reason=run.stop_reason,
+        sources=run.sources,
+        tool_calls=[ToolCallRecord.model_validate(c) for c in run.tool_calls],
+        input_tokens=run.usage.input_tokens,
+        output_tokens=run.usage.output_tokens,
+        recovered_from=inp.failure,
+    )
+    execution.elapsed_ms = _ms(started)
+    return execution.model_dump()
+
+
+class _Attempt(BaseModel):
+    execution: Execution
+    reflection: Reflection
+
+
+class ReflectInput(_StepInput):
+    selection: Selection
+    sentiment: Sentiment
+    execution: Execution
+    previous: _Attempt | None = None
+
+
+def reflect(event: dict[str, Any], runtime: Runtime | None = None) -> dict[str, Any]:
+    """Score the answer; ``retry`` names the next-best agent. With ``previous``, keep the better answer."""
+    started = time.perf_counter()
+    rt = runtime or get_runtime()
+    inp = ReflectInput.model_validate(event)
+    execution = inp.execution
+    tried = [execution.agent_id] + ([inp.previous.execution.agent_id] if inp.previous else [])
+    reflection = rt.reflector.reflect(
+        inp.request.message,
+        inp.selection,
+        AnswerFacts(agent_id=execution.agent_id, answer=execution.answer, answered=execution.answered),
+        tried=tried,
+        previous=inp.previous.reflection if inp.previous else None,
+    )
+    reflection.elapsed_ms = _ms(started)
+    return reflection.model_dump()
+
+
+class _Analysis(BaseModel):
+    selection: Selection
+    sentiment: Sentiment
+
+
+class RememberInput(_StepInput):
+    analysis: _Analysis
+    execution: Execution
+    reflection: Reflection
+    first: _Attempt | None = None
+    failure: StepFailure | None = None
+    reflection_error: StepFailure | None = None
+    retry_error: StepFailure | None = None
+
+
+def _errors(event: dict[str, Any], inp: RememberInput) -> list[StepFailure]:
+    found = [
+        StepFailure.model_validate(event["analysis"][k]["error"])
+        for k in ("selection", "sentiment")
+        if isinstance(event["analysis"].get(k), dict) and "error" in event["analysis"][k]
+    ]
+    found += [e for e in (inp.failure, inp.reflection_error, inp.retry_error) if e is not None]
+    return found
+
+
+def build_response(event: dict[str, Any]) -> ChatResponse:
+    """The response for a finished pipeline state (whichever path it took)."""
+    inp = RememberInput.model_validate(event)
+    executions = [inp.first.execution, inp.execution] if inp.first else [inp.execution]
+    reflections = [inp.first.reflection, inp.reflection] if inp.first else [inp.reflection]
+    kept = executions[0] if inp.first and inp.reflection.chosen == "first" else inp.execution
+    attempts = [
+        AttemptSummary(agent_id=e.agent_id, attempt=i + 1, verdict=r.verdict, score=r.score, answer=e.answer)
+        for i, (e, r) in enumerate(zip(executions, reflections, strict=True))
+    ]
+    final = inp.reflection
+    summary = ReflectionSummary(verdict="retry" if inp.first else final.verdict, score=final.score, reason=final.reason)
+    if inp.retry_error is not None:  # the retry failed; the first answer stands
+        summary = ReflectionSummary(
+            verdict="retry",
+            score=final.score,
+            reason=f"{final.reason}; the retry failed ({inp.retry_error.error}), so the first answer stands",
+        )
+        attempts.append(
+            AttemptSummary(agent_id=final.retry_agent_id or "?", attempt=2, verdict="failed", score=0.0, answer="")
+        )
+    selection, sentiment = inp.analysis.selection, inp.analysis.sentiment
+    return ChatResponse(
+        request_id=inp.request.request_id,
+        thread_id=inp.request.thread_id,
+        user_id=inp.request.user_id,
+        answer=kept.answer,
+        agent=kept.agent_id,
+        confidence=next((s.confidence for s in selection.ranked if s.agent_id == kept.agent_id), 0.0)
+        if kept.agent_id != selection.agent_id
+        else selection.confidence,
+        sentiment=SentimentSummary(label=sentiment.label, score=sentiment.score),
+        reflection=summary,
+        attempts=attempts,
+        sources=kept.sources,
+        timings_ms={
+            "select_agent": selection.elapsed_ms,
+            "analyze_sentiment": sentiment.elapsed_ms,
+            "execute_agent": round(sum(e.elapsed_ms for e in executions), 3),
+            "reflect": round(sum(r.elapsed_ms for r in reflections), 3),
+        },
+        trace=Trace(
+            selection=selection,
+            sentiment=sentiment,
+            executions=executions,
+            reflections=reflections,
+            errors=_errors(event, inp),
+        ),
+    )
+
+
+def remember(event: dict[str, Any], runtime: Runtime | None = None) -> dict[str, Any]:
+    """Store the turn (idempotent on the request id) and return the response."""
+    started = time.perf_counter()
+    rt = runtime or get_runtime()
+    response = build_response(event)
+    request = RequestContext.model_validate(event["request"])
+    now = time.time()
+    body = response.model_dump()
+
+    def message(role: Literal["user", "assistant"], content: str, suffix: str, at: float) -> Message:
+        return Message(
+            tenant_id=request.tenant_id,
+            thread_id=request.thread_id,
+            message_id=f"{request.request_id}.{suffix}",
+            role=role,
+            content=content,
+            user_id=request.user_id,
+            request_id=request.request_id,
+            agent_id=response.agent if role == "assistant" else None,
+            created_at=at,
+        )
+
+    rt.store.record_turn(
+        Turn(
+            request=RequestRecord(
+                tenant_id=request.tenant_id,
+                request_id=request.request_id,
+                user_id=request.user_id,
+                thread_id=request.thread_id,
+                created_at=request.received_at,
+                response=body,
+            ),
+            user_message=message("user", request.message, "0", request.received_at),
+            assistant_message=message("assistant", response.answer, "1", now),
+        )
+    )
+    body["timings_ms"]["remember"] = _ms(started)
+    return body

@@ -1,0 +1,56 @@
+"""Records the stores keep. Every key starts with the tenant id."""
+
+from __future__ import annotations
+
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, Field
+
+T = TypeVar("T")
+
+
+class Message(BaseModel):
+    """One message of a thread. ``message_id`` sorts in creation order."""
+
+    tenant_id: str
+    thread_id: str
+    message_id: str
+    role: Literal["user", "assistant"]
+    content: str
+    user_id: str
+    request_id: str
+    agent_id: str | None = None
+    created_at: float = Field(description="Unix time, seconds.")
+
+
+class Thread(BaseModel):
+    tenant_id: str
+    thread_id: str
+    user_id: str
+    created_at: float
+    updated_at: float
+    message_count: int = 0
+
+
+class RequestRecord(BaseModel):
+    """A handled request and its full response (answer and trace), for feedback and audit."""
+
+    tenant_id: str
+    request_id: str
+    user_id: str
+    thread_id: str
+    created_at: float
+    response: dict[str, Any]
+
+
+class Turn(BaseModel):
+    """What one request adds to memory, written atomically and at most once."""
+
+    request: RequestRecord
+    user_message: Message
+    assistant_message: Message
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None

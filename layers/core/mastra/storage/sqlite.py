@@ -1,0 +1,247 @@
+"""The embedded store: one SQLite file under the data dir, the reference every backend matches.
+
+WAL journal with ``synchronous=NORMAL``: a commit is durable against a crash of the process (the
+common failure) and costs microseconds instead of an fsync; a power cut can lose the last
+commits, never corrupt the file. Each thread gets its own connection (SQLite connections are not
+shared across threads), and writers queue on SQLite's lock for up to ``busy_timeout``.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from mastra.errors import ConflictError, StorageError
+from mastra.storage.base import Store
+from mastra.storage.models import Message, RequestRecord, Thread, Turn
+
+SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS threads (
+    tenant_id TEXT NOT NULL, thread_id TEXT NOT NULL, user_id TEXT NOT NULL,
+    created_at REAL NOT NULL, updated_at REAL NOT NULL, message_count INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (tenant_id, thread_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS threads_by_user ON threads (tenant_id, user_id, updated_at, thread_id);
+CREATE TABLE IF NOT EXISTS messages (
+    tenant_id TEXT NOT NULL, thread_id TEXT NOT NULL, message_id TEXT NOT NULL,
+    role TEXT NOT NULL, content TEXT NOT NULL, user_id TEXT NOT NULL, request_id TEXT NOT NULL,
+    agent_id TEXT, created_at REAL NOT NULL,
+    PRIMARY KEY (tenant_id, thread_id, message_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS requests (
+    tenant_id TEXT NOT NULL, request_id TEXT NOT NULL, user_id TEXT NOT NULL, thread_id TEXT NOT NULL,
+    created_at REAL NOT NULL, response TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, request_id)
+) WITHOUT ROWID;
+"""
+_MESSAGE_COLUMNS = "tenant_id, thread_id, message_id, role, content, user_id, request_id, agent_id, created_at"
+_THREAD_COLUMNS = "tenant_id, thread_id, user_id, created_at, updated_at, message_count"
+
+
+class SQLiteStore(Store):
+    backend = "sqlite"
+
+    def __init__(self, path: str | Path, *, busy_timeout_ms: int = 5000) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._busy_timeout_ms = busy_timeout_ms
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        with self._errors("open"):
+            conn = self._conn()
+            if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+                conn.executescript(_SCHEMA + f"PRAGMA user_version = {SCHEMA_VERSION};")
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            conn.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def _errors(self, action: str) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise StorageError(f"sqlite: cannot {action}: {exc}", details={"path": str(self.path)}) from exc
+
+    # ---- writes --------------------------------------------------------------------------------
+    def _write_turn(self, turn: Turn) -> bool:
+        req, user, bot = turn.request, turn.user_message, turn.assistant_message
+        conn = self._conn()
+        with self._errors("record the turn"):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                owner = conn.execute(
+                    "SELECT user_id FROM threads WHERE tenant_id = ? AND thread_id = ?",
+                    (req.tenant_id, req.thread_id),
+                ).fetchone()
+                if owner is not None and owner[0] != req.user_id:
+                    raise ConflictError(
+                        f"thread {req.thread_id!r} belongs to another user",
+                        details={"thread_id": req.thread_id},
+                    )
+                inserted = conn.execute(
+                    "INSERT OR IGNORE INTO requests VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        req.tenant_id,
+                        req.request_id,
+                        req.user_id,
+                        req.thread_id,
+                        req.created_at,
+                        json.dumps(req.response, separators=(",", ":")),
+                    ),
+                ).rowcount
+                if not inserted:
+                    conn.execute("ROLLBACK")
+                    return False
+                conn.execute(
+                    "INSERT INTO threads VALUES (?, ?, ?, ?, ?, 2) ON CONFLICT (tenant_id, thread_id) DO UPDATE "
+                    "SET updated_at = excluded.updated_at, message_count = message_count + 2",
+                    (req.tenant_id, req.thread_id, req.user_id, user.created_at, bot.created_at),
+                )
+                conn.executemany(
+                    f"INSERT INTO messages ({_MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [self._message_row(m) for m in (user, bot)],
+                )
+                conn.execute("COMMIT")
+                return True
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
+    @staticmethod
+    def _message_row(m: Message) -> tuple[Any, ...]:
+        return (
+            m.tenant_id,
+            m.thread_id,
+            m.message_id,
+            m.role,
+            m.content,
+            m.user_id,
+            m.request_id,
+            m.agent_id,
+            m.created_at,
+        )
+
+    # ---- reads ---------------------------------------------------------------------------------
+    def get_thread(self, tenant_id: str, thread_id: str) -> Thread | None:
+        with self._errors("read a thread"):
+            row = (
+                self._conn()
+                .execute(
+                    f"SELECT {_THREAD_COLUMNS} FROM threads WHERE tenant_id = ? AND thread_id = ?",
+                    (tenant_id, thread_id),
+                )
+                .fetchone()
+            )
+        return self._thread(row) if row else None
+
+    def get_request(self, tenant_id: str, request_id: str) -> RequestRecord | None:
+        with self._errors("read a request"):
+            row = (
+                self._conn()
+                .execute(
+                    "SELECT tenant_id, request_id, user_id, thread_id, created_at, response FROM requests "
+                    "WHERE tenant_id = ? AND request_id = ?",
+                    (tenant_id, request_id),
+                )
+                .fetchone()
+            )
+        if row is None:
+            return None
+        return RequestRecord(
+            tenant_id=row[0],
+            request_id=row[1],
+            user_id=row[2],
+            thread_id=row[3],
+            created_at=row[4],
+            response=json.loads(row[5]),
+        )
+
+    def _latest_messages(self, tenant_id: str, thread_id: str, limit: int) -> list[Message]:
+        with self._errors("read messages"):
+            rows = (
+                self._conn()
+                .execute(
+                    f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE tenant_id = ? AND thread_id = ? "
+                    "ORDER BY message_id DESC LIMIT ?",
+                    (tenant_id, thread_id, limit),
+                )
+                .fetchall()
+            )
+        return [self._message(r) for r in rows]
+
+    def _messages_after(self, tenant_id: str, thread_id: str, cursor: str | None, limit: int) -> list[Message]:
+        with self._errors("read messages"):
+            rows = (
+                self._conn()
+                .execute(
+                    f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE tenant_id = ? AND thread_id = ? AND message_id > ? "
+                    "ORDER BY message_id LIMIT ?",
+                    (tenant_id, thread_id, cursor or "", limit),
+                )
+                .fetchall()
+            )
+        return [self._message(r) for r in rows]
+
+    def _threads_of(self, tenant_id: str, user_id: str, cursor: str | None, limit: int) -> list[Thread]:
+        updated, thread = (float(cursor.split("|", 1)[0]), cursor.split("|", 1)[1]) if cursor else (float("inf"), "")
+        with self._errors("list threads"):
+            rows = (
+                self._conn()
+                .execute(
+                    f"SELECT {_THREAD_COLUMNS} FROM threads WHERE tenant_id = ? AND user_id = ? "
+                    "AND (updated_at < ? OR (updated_at = ? AND thread_id < ?)) "
+                    "ORDER BY updated_at DESC, thread_id DESC LIMIT ?",
+                    (tenant_id, user_id, updated, updated, thread, limit),
+                )
+                .fetchall()
+            )
+        return [self._thread(r) for r in rows]
+
+    @staticmethod
+    def _message(row: tuple[Any, ...]) -> Message:
+        return Message(
+            tenant_id=row[0],
+            thread_id=row[1],
+            message_id=row[2],
+            role=row[3],
+            content=row[4],
+            user_id=row[5],
+            request_id=row[6],
+            agent_id=row[7],
+            created_at=row[8],
+        )
+
+    @staticmethod
+    def _thread(row: tuple[Any, ...]) -> Thread:
+        return Thread(
+            tenant_id=row[0],
+            thread_id=row[1],
+            user_id=row[2],
+            created_at=row[3],
+            updated_at=row[4],
+            message_count=row[5],
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()

@@ -1,0 +1,178 @@
+"""One contract for every storage backend. A backend is done when it passes this suite."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from mastra.errors import ConflictError, InvalidRequestError
+from mastra.ids import new_id
+from mastra.storage import Message, RequestRecord, SQLiteStore, Store, Turn
+
+StoreFactory = Callable[[], Store]
+
+
+@pytest.fixture(params=["sqlite"])
+def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
+    """Opens the backend on the same underlying data each time it is called (a 'restart')."""
+    opened: list[Store] = []
+
+    def factory() -> Store:
+        if request.param == "sqlite":
+            store: Store = SQLiteStore(tmp_path / "mastra.db")
+        opened.append(store)
+        return store
+
+    yield factory
+    for s in opened:
+        s.close()
+
+
+@pytest.fixture
+def store(open_store: StoreFactory) -> Store:
+    return open_store()
+
+
+def turn(thread: str = "t1", user: str = "u1", tenant: str = "default", text: str = "hi", at: float = 1000.0) -> Turn:
+    rid = new_id()
+
+    def msg(role: str, content: str, suffix: str, when: float) -> Message:
+        return Message(
+            tenant_id=tenant,
+            thread_id=thread,
+            message_id=f"{rid}.{suffix}",
+            role=role,
+            content=content,  # type: ignore[arg-type]
+            user_id=user,
+            request_id=rid,
+            agent_id="banking" if role == "assistant" else None,
+            created_at=when,
+        )
+
+    return Turn(
+        request=RequestRecord(
+            tenant_id=tenant,
+            request_id=rid,
+            user_id=user,
+            thread_id=thread,
+            created_at=at,
+            response={"answer": f"re: {text}", "agent": "banking"},
+        ),
+        user_message=msg("user", text, "0", at),
+        assistant_message=msg("assistant", f"re: {text}", "1", at + 0.001),
+    )
+
+
+def test_a_turn_is_stored_and_read_back(store: Store) -> None:
+    t = turn(text="what is my balance")
+    assert store.record_turn(t) is True
+    messages = store.recent_messages("default", "t1", 10)
+    assert [(m.role, m.content) for m in messages] == [
+        ("user", "what is my balance"),
+        ("assistant", "re: what is my balance"),
+    ]
+    assert messages[1].agent_id == "banking"
+    record = store.get_request("default", t.request.request_id)
+    assert record is not None and record.response["answer"] == "re: what is my balance"
+    thread = store.get_thread("default", "t1")
+    assert thread is not None and thread.user_id == "u1" and thread.message_count == 2
+
+
+def test_recording_is_idempotent_on_the_request_id(store: Store) -> None:
+    t = turn()
+    assert store.record_turn(t) is True
+    assert store.record_turn(t) is False
+    assert len(store.recent_messages("default", "t1", 10)) == 2
+    assert store.get_thread("default", "t1").message_count == 2  # type: ignore[union-attr]
+
+
+def test_recent_messages_are_the_last_n_oldest_first(store: Store) -> None:
+    for i in range(5):
+        store.record_turn(turn(text=f"m{i}", at=1000.0 + i))
+    recent = store.recent_messages("default", "t1", 3)
+    assert [m.content for m in recent] == ["re: m3", "m4", "re: m4"]
+    assert store.recent_messages("default", "t1", 0) == []
+    assert store.recent_messages("default", "nope", 5) == []
+
+
+def test_a_thread_belongs_to_its_user(store: Store) -> None:
+    store.record_turn(turn(user="alice"))
+    with pytest.raises(ConflictError):
+        store.record_turn(turn(user="mallory", text="let me in"))
+    with pytest.raises(ConflictError):
+        store.check_thread_owner("default", "t1", "mallory")
+    assert store.check_thread_owner("default", "t1", "alice") is not None
+    assert store.check_thread_owner("default", "new-thread", "mallory") is None
+    assert [m.content for m in store.recent_messages("default", "t1", 10)] == ["hi", "re: hi"]
+
+
+def test_tenants_never_see_each_other(store: Store) -> None:
+    a, b = turn(tenant="acme", text="acme secret"), turn(tenant="globex", user="u2", text="globex secret")
+    store.record_turn(a)
+    store.record_turn(b)  # same thread id, other tenant, other user: no conflict
+    assert store.recent_messages("acme", "t1", 10)[0].content == "acme secret"
+    assert store.recent_messages("globex", "t1", 10)[0].content == "globex secret"
+    assert store.get_request("globex", a.request.request_id) is None
+    assert store.list_threads("acme", "u2").items == []
+
+
+def test_messages_page_through_in_order(store: Store) -> None:
+    for i in range(7):
+        store.record_turn(turn(text=f"m{i}", at=1000.0 + i))
+    seen, cursor = [], None
+    while True:
+        page = store.list_messages("default", "t1", limit=4, cursor=cursor)
+        seen += [m.content for m in page.items]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert seen == [x for i in range(7) for x in (f"m{i}", f"re: m{i}")]
+
+
+def test_threads_list_newest_first_with_pages(store: Store) -> None:
+    for i in range(5):
+        store.record_turn(turn(thread=f"th{i}", at=1000.0 + i))
+    store.record_turn(turn(thread="th0", at=2000.0))  # th0 becomes the most recent
+    store.record_turn(turn(thread="other", user="u9"))
+    first = store.list_threads("default", "u1", limit=3)
+    assert [t.thread_id for t in first.items] == ["th0", "th4", "th3"]
+    second = store.list_threads("default", "u1", limit=3, cursor=first.next_cursor)
+    assert [t.thread_id for t in second.items] == ["th2", "th1"] and second.next_cursor is None
+
+
+def test_data_survives_a_restart(open_store: StoreFactory) -> None:
+    first = open_store()
+    t = turn(text="remember me")
+    first.record_turn(t)
+    first.close()
+    again = open_store()
+    assert [m.content for m in again.recent_messages("default", "t1", 10)] == [
+        "remember me",
+        "re: remember me",
+    ]
+    assert again.get_request("default", t.request.request_id) is not None
+
+
+def test_concurrent_writers_lose_nothing(store: Store) -> None:
+    def write(n: int) -> None:
+        for i in range(10):
+            store.record_turn(turn(text=f"w{n}-{i}"))
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert len(store.recent_messages("default", "t1", 1000)) == 160
+    assert store.get_thread("default", "t1").message_count == 160  # type: ignore[union-attr]
+
+
+def test_a_turn_must_be_consistent(store: Store) -> None:
+    t = turn()
+    bad = t.model_copy(update={"user_message": t.user_message.model_copy(update={"thread_id": "elsewhere"})})
+    with pytest.raises(InvalidRequestError):
+        store.record_turn(bad)
+    assert store.get_request("default", t.request.request_id) is None

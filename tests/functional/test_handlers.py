@@ -1,0 +1,86 @@
+"""Every Lambda handler runs on its sample event, in-process (`mastra invoke`, the twin of `sam local invoke`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mastra.invoke import invoke_function
+from mastra.pipeline import STEPS
+from mastra.runtime import Runtime
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def use_runtime(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> Runtime:
+    import mastra.runtime
+    import mastra.steps
+
+    monkeypatch.setattr(mastra.steps, "get_runtime", lambda: runtime)
+    monkeypatch.setattr(mastra.runtime, "get_runtime", lambda: runtime)
+    return runtime
+
+
+def event(name: str) -> dict:
+    return json.loads((REPO / "events" / f"{name}.json").read_text())  # type: ignore[no-any-return]
+
+
+def test_every_step_has_a_handler_and_a_sample_event() -> None:
+    for step in STEPS:
+        assert (REPO / "functions" / step / "app.py").exists(), step
+        assert (REPO / "events" / f"{step}.json").exists(), step
+
+
+def test_select_agent_handler(use_runtime: Runtime) -> None:
+    out = invoke_function(REPO, "select_agent", event("select_agent"))
+    assert out["agent_id"] == "banking" and out["ranked"] and 0 < out["confidence"] <= 1
+
+
+def test_analyze_sentiment_handler(use_runtime: Runtime) -> None:
+    out = invoke_function(REPO, "analyze_sentiment", event("analyze_sentiment"))
+    assert out["label"] in {"negative", "neutral", "positive"}
+
+
+def test_execute_agent_handler(use_runtime: Runtime) -> None:
+    out = invoke_function(REPO, "execute_agent", event("execute_agent"))
+    assert out["agent_id"] == "banking" and out["answer"] and out["provider"] == "retrieval"
+
+
+def test_reflect_handler(use_runtime: Runtime) -> None:
+    out = invoke_function(REPO, "reflect", event("reflect"))
+    assert out["verdict"] == "accept" and 0 <= out["score"] <= 1
+
+
+def test_remember_handler_stores_the_turn_once(use_runtime: Runtime) -> None:
+    for _ in range(2):  # Step Functions may retry a task: the turn is stored once
+        out = invoke_function(REPO, "remember", event("remember"))
+    assert out["agent"] == "banking" and "remember" in out["timings_ms"]
+    assert len(use_runtime.store.recent_messages("default", out["thread_id"], 10)) == 2
+
+
+def test_bad_events_fail_with_a_named_error(use_runtime: Runtime) -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError):
+        invoke_function(REPO, "select_agent", {"request": {"message": "no ids"}})
+
+
+def test_mastra_invoke_prints_only_the_result_on_stdout(tmp_path: Path) -> None:
+    env = dict(os.environ, MASTRA_HOME=str(tmp_path))
+    p = subprocess.run(
+        [sys.executable, "-m", "mastra", "invoke", "select_agent", "-e", "events/select_agent.json"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["agent_id"] == "banking"
+    assert "inject_lambda_context" not in p.stdout

@@ -1,0 +1,234 @@
+"""The whole request pipeline, run locally on the very ASL document Step Functions runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from mastra.errors import ConflictError, ProviderError, ProviderThrottledError, StorageError
+from mastra.models import ChatRequest
+from mastra.providers import ChatMessage, CompletionRequest, CompletionResponse, ModelProvider
+from mastra.runtime import Runtime
+from mastra.spec.models import AgentSpec
+
+
+def ask(rt: Runtime, message: str, **kw: Any):  # type: ignore[no-untyped-def]
+    return rt.chat(ChatRequest(message=message, user_id=kw.pop("user_id", "alice"), **kw))
+
+
+def test_a_request_goes_through_every_step_and_is_remembered(runtime: Runtime) -> None:
+    r = ask(runtime, "how do i transfer money to my savings account")
+    assert r.agent == "banking" and r.confidence > 0.5
+    assert r.sources and r.answer == next(
+        p.text for p in runtime.agents.registry.get("banking").knowledge.passages if p.id == r.sources[0]
+    )
+    assert r.sentiment.label in {"negative", "neutral", "positive"} and -1 <= r.sentiment.score <= 1
+    assert r.reflection.verdict == "accept" and r.reflection.score >= runtime.settings.reflection_threshold
+    assert set(r.timings_ms) == {
+        "select_agent",
+        "analyze_sentiment",
+        "execute_agent",
+        "reflect",
+        "remember",
+        "total",
+    }
+    assert r.trace.selection.ranked[0].agent_id == "banking" and not r.trace.errors
+    stored = runtime.store.recent_messages("default", r.thread_id, 10)
+    assert [(m.role, m.content) for m in stored] == [
+        ("user", "how do i transfer money to my savings account"),
+        ("assistant", r.answer),
+    ]
+    record = runtime.store.get_request("default", r.request_id)
+    assert record is not None and record.response["agent"] == "banking"
+
+
+def test_an_agent_uses_a_tool_through_the_model_loop(runtime: Runtime) -> None:
+    r = ask(runtime, "what is 15 times 23")
+    assert r.agent in {"utility", "math"}
+    assert r.answer == "15 × 23 = 345"
+    call = r.trace.executions[-1].tool_calls[0]
+    assert (
+        call.name == "calculator"
+        and call.arguments == {"expression": "15 * 23"}
+        and call.result["data"]["result"] == 345
+    )
+
+
+def test_requests_no_agent_fits_go_to_the_fallback_agent(runtime: Runtime) -> None:
+    r = ask(runtime, "asdf")
+    assert r.agent == "fallback" and r.trace.selection.fallback
+    assert "too little evidence" in (r.trace.selection.fallback_reason or "")
+    r = ask(runtime, "who won the super bowl in 1985")
+    assert r.agent == "fallback" and r.reflection.verdict == "accept"
+
+
+class Recorder(ModelProvider):
+    """Records requests; answers like the offline model would, via a wrapped provider."""
+
+    name = "recorder"
+
+    def __init__(self, inner: ModelProvider | None = None, reply: str = "noted") -> None:
+        self.inner, self.reply, self.requests = inner, reply, []  # type: ignore[var-annotated]
+
+    def complete(self, request: CompletionRequest) -> CompletionResponse:
+        self.requests.append(request)
+        return CompletionResponse(message=ChatMessage(role="assistant", content=self.reply))
+
+
+def test_the_thread_history_reaches_the_model_and_survives_a_restart(runtime: Runtime, settings, agent_cache) -> None:  # type: ignore[no-untyped-def]
+    recorder = Recorder()
+    rt = Runtime(settings, providers={"retrieval": recorder}, strict_json=True)
+    rt.__dict__["agents"] = runtime.agents
+    first = ask(rt, "what's my checking balance")
+    rt.store.close()
+    restarted = Runtime(settings, providers={"retrieval": recorder}, strict_json=True)
+    restarted.__dict__["agents"] = runtime.agents
+    ask(restarted, "and my savings", thread_id=first.thread_id)
+    history = recorder.requests[-1].messages
+    assert [(m.role, m.content) for m in history] == [
+        ("user", "what's my checking balance"),
+        ("assistant", "noted"),
+        ("user", "and my savings"),
+    ]
+    assert len(restarted.store.recent_messages("default", first.thread_id, 10)) == 4
+    restarted.store.close()
+
+
+def test_another_users_thread_is_refused_before_any_work(runtime: Runtime) -> None:
+    first = ask(runtime, "hello there", user_id="alice")
+    with pytest.raises(ConflictError):
+        ask(runtime, "show me alice's stuff", user_id="mallory", thread_id=first.thread_id)
+    assert len(runtime.store.recent_messages("default", first.thread_id, 10)) == 2
+
+
+class Scripted:
+    """A provider factory. Per agent: raise an error or answer badly for the named agents; else the real model."""
+
+    def __init__(self, runtime: Runtime, behaviour: dict[str, Any]) -> None:
+        self.runtime, self.behaviour, self.calls = runtime, behaviour, []  # type: ignore[var-annotated]
+        from mastra.providers import ProviderFactory
+
+        self.real = ProviderFactory(runtime.agents)
+
+    def for_agent(self, spec: AgentSpec) -> ModelProvider:
+        outer = self
+
+        class One(ModelProvider):
+            name = "scripted"
+
+            def complete(self, request: CompletionRequest) -> CompletionResponse:
+                outer.calls.append(spec.id)
+                action = outer.behaviour.get(spec.id)
+                if isinstance(action, list):
+                    action = action.pop(0) if action else None
+                if isinstance(action, Exception):
+                    raise action
+                if action == "no_match":
+                    return CompletionResponse(
+                        message=ChatMessage(role="assistant", content="hmm?"), stop_reason="no_match"
+                    )
+                return outer.real(spec).complete(request)
+
+        return One()
+
+
+def scripted(runtime: Runtime, behaviour: dict[str, Any]) -> Scripted:
+    # The router is sure of "banking" for the test message, so allow retries to unlikely agents.
+    runtime.reflector.retry_min_confidence = 0.0
+    s = Scripted(runtime, behaviour)
+    runtime.__dict__["providers"] = s.for_agent
+    runtime.__dict__.pop("executor", None)
+    return s
+
+
+def test_a_weak_answer_is_retried_with_the_next_best_agent(runtime: Runtime) -> None:
+    s = scripted(runtime, {"banking": "no_match"})
+    r = ask(runtime, "how do i transfer money to my savings account")
+    assert s.calls[0] == "banking" and len(s.calls) == 2
+    assert r.reflection.verdict == "retry" and len(r.attempts) == 2
+    assert r.attempts[0].agent_id == "banking" and r.attempts[0].verdict == "retry"
+    assert r.agent == r.attempts[1].agent_id != "banking"
+    assert r.trace.reflections[0].retry_agent_id == r.agent
+
+
+def test_the_better_first_answer_is_kept_after_a_retry(runtime: Runtime) -> None:
+    # The first agent answers weakly, the retry agent answers nothing at all: the first answer stands.
+    first = runtime.agents.router.route("how do i transfer money to my savings account", floor=0.3).ranked
+    scripted(runtime, {first[1].agent_id: "no_match"})
+    runtime.reflector.threshold = 1.01  # every answer counts as weak
+    runtime.reflector.retry_min_confidence = 0.0
+    r = ask(runtime, "how do i transfer money to my savings account")
+    assert len(r.attempts) == 2 and r.agent == "banking" and r.trace.reflections[1].chosen == "first"
+
+
+def test_a_throttled_provider_is_retried_in_place(runtime: Runtime) -> None:
+    s = scripted(runtime, {"banking": [ProviderThrottledError("slow down")]})
+    r = ask(runtime, "how do i transfer money to my savings account")
+    assert r.agent == "banking" and not r.trace.errors and s.calls == ["banking", "banking"]
+
+
+def test_a_failing_agent_falls_back_and_the_failure_is_recorded(runtime: Runtime) -> None:
+    scripted(runtime, {"banking": ProviderError("model is down")})
+    r = ask(runtime, "how do i transfer money to my savings account")
+    assert r.agent == "fallback"
+    assert [e.error for e in r.trace.errors] == ["ProviderError"]
+    assert r.trace.executions[0].recovered_from is not None
+    assert len(runtime.store.recent_messages("default", r.thread_id, 10)) == 2
+
+
+def test_a_failed_retry_keeps_the_first_answer(runtime: Runtime) -> None:
+    ranked = runtime.agents.router.route("how do i transfer money to my savings account", floor=0.3).ranked
+    scripted(runtime, {"banking": "no_match", ranked[1].agent_id: ProviderError("down")})
+    r = ask(runtime, "how do i transfer money to my savings account")
+    assert r.agent == "banking" and r.answer == "hmm?" and r.reflection.verdict == "retry"
+    assert "the retry failed (ProviderError)" in r.reflection.reason
+    assert [a.verdict for a in r.attempts] == ["retry", "failed"]
+
+
+def test_selection_and_sentiment_failures_degrade_gracefully(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*a: Any, **k: Any) -> None:
+        raise RuntimeError("router exploded")
+
+    monkeypatch.setattr(runtime.agents.router, "route", broken)
+    monkeypatch.setattr(runtime.sentiment, "analyze", broken)
+    r = ask(runtime, "how do i transfer money to my savings account")
+    assert r.agent == "fallback" and r.sentiment.label == "neutral"
+    assert sorted(e.error for e in r.trace.errors) == ["RuntimeError", "RuntimeError"]
+
+
+def test_a_storage_failure_fails_loudly_after_retries(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+
+    def down(turn: Any) -> bool:
+        calls.append(turn)
+        raise StorageError("disk on fire")
+
+    monkeypatch.setattr(runtime.store, "_write_turn", down)
+    with pytest.raises(StorageError, match="disk on fire"):
+        ask(runtime, "how do i transfer money to my savings account")
+    assert len(calls) == 3  # the first attempt and two retries, per the pipeline's Retry rule
+
+
+def test_remember_is_idempotent_when_step_functions_retries_it(runtime: Runtime) -> None:
+    from mastra import steps
+
+    r = ask(runtime, "hello")
+    state = {
+        "request": {
+            "request_id": r.request_id,
+            "tenant_id": "default",
+            "user_id": "alice",
+            "thread_id": r.thread_id,
+            "message": "hello",
+            "received_at": 1.0,
+        },
+        "analysis": {
+            "selection": r.trace.selection.model_dump(),
+            "sentiment": r.trace.sentiment.model_dump(),
+        },
+        "execution": r.trace.executions[0].model_dump(),
+        "reflection": r.trace.reflections[0].model_dump(),
+    }
+    steps.remember(state, runtime=runtime)
+    assert len(runtime.store.recent_messages("default", r.thread_id, 10)) == 2

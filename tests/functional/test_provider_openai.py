@@ -1,0 +1,272 @@
+"""OpenAIProvider through the real openai SDK against a scripted OpenAI-compatible server on loopback."""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+import threading
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from mastra.agents.executor import AgentExecutor
+from mastra.errors import ProviderError, ProviderThrottledError, StepTimeoutError
+from mastra.providers.base import ChatMessage, CompletionRequest
+from mastra.providers.openai import OpenAIProvider
+from mastra.spec.models import AgentSpec, ModelSettings
+from mastra.tools import TOOLS
+
+MODEL_ID = "gpt-4o-mini"
+
+
+@dataclass
+class Reply:
+    status: int
+    body: dict[str, Any]
+    delay_s: float = 0.0
+
+
+@dataclass
+class FakeOpenAIServer:
+    """Answers POST /v1/chat/completions with scripted replies, in order, and records what it got."""
+
+    url: str = ""
+    replies: deque[Reply] = field(default_factory=deque)
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
+    #: Set on teardown, so a deliberately slow reply stops waiting.
+    release: threading.Event = field(default_factory=threading.Event)
+
+    def reply(self, body: dict[str, Any], status: int = 200, delay_s: float = 0.0) -> None:
+        self.replies.append(Reply(status, body, delay_s))
+
+
+def _handler(fake: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+            if self.path != "/v1/chat/completions":
+                return self._send(404, {"error": {"message": f"no route {self.path}"}})
+            fake.requests.append(body)
+            fake.headers.append({k.lower(): v for k, v in self.headers.items()})
+            if not fake.replies:
+                return self._send(500, {"error": {"message": "no scripted reply left"}})
+            reply = fake.replies.popleft()
+            if reply.delay_s:
+                fake.release.wait(reply.delay_s)
+            self._send(reply.status, reply.body)
+
+        def _send(self, status: int, body: dict[str, Any]) -> None:
+            data = json.dumps(body).encode()
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up (the timeout test): nobody to answer
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # keep test output quiet
+
+    return Handler
+
+
+@pytest.fixture
+def server() -> Iterator[FakeOpenAIServer]:
+    fake = FakeOpenAIServer()
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
+    # A short poll interval: shutdown() waits for the loop's next poll.
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    fake.url = f"http://127.0.0.1:{httpd.server_address[1]}/v1"
+    try:
+        yield fake
+    finally:
+        fake.release.set()
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
+
+
+def completion(
+    content: str | None = None,
+    tool_calls: list[dict[str, Any]] | None = None,
+    finish_reason: str = "stop",
+    tokens: tuple[int, int] = (12, 3),
+) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": content}
+    if tool_calls:
+        message["tool_calls"] = tool_calls
+    return {
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "created": 1_700_000_000,
+        "model": MODEL_ID,
+        "choices": [{"index": 0, "message": message, "finish_reason": finish_reason}],
+        "usage": {"prompt_tokens": tokens[0], "completion_tokens": tokens[1], "total_tokens": sum(tokens)},
+    }
+
+
+def error(message: str, kind: str = "invalid_request_error") -> dict[str, Any]:
+    return {"error": {"message": message, "type": kind, "param": None, "code": None}}
+
+
+def provider_for(server: FakeOpenAIServer, **kwargs: Any) -> OpenAIProvider:
+    return OpenAIProvider(base_url=server.url, api_key=None, **kwargs)
+
+
+def request(**kwargs: Any) -> CompletionRequest:
+    return CompletionRequest(
+        messages=[ChatMessage(role="user", content="hi")],
+        settings=ModelSettings(provider="openai", model_id=MODEL_ID),
+        **kwargs,
+    )
+
+
+def test_text_answer_and_the_request_body(server: FakeOpenAIServer) -> None:
+    server.reply(completion("Paris."))
+    response = provider_for(server).complete(
+        CompletionRequest(
+            system="Answer in one word.",
+            messages=[ChatMessage(role="user", content="Capital of France?")],
+            settings=ModelSettings(provider="openai", model_id=MODEL_ID, temperature=0.0, max_tokens=64),
+        )
+    )
+    assert response.message.content == "Paris."
+    assert response.message.tool_calls == []
+    assert response.stop_reason == "end_turn"
+    assert (response.usage.input_tokens, response.usage.output_tokens) == (12, 3)
+    assert response.model_id == MODEL_ID
+    [body] = server.requests
+    assert body == {
+        "model": MODEL_ID,
+        "messages": [
+            {"role": "system", "content": "Answer in one word."},
+            {"role": "user", "content": "Capital of France?"},
+        ],
+        "temperature": 0.0,
+        "max_tokens": 64,
+    }
+    # No key configured: local servers get a placeholder rather than the SDK refusing to start.
+    assert server.headers[0]["authorization"] == "Bearer not-needed"
+
+
+def test_tool_call_round_trip_through_the_agent_loop(server: FakeOpenAIServer) -> None:
+    spec = AgentSpec.model_validate(
+        {
+            "id": "calc",
+            "name": "Calc",
+            "description": "math",
+            "model": {"provider": "openai", "model_id": MODEL_ID},
+            "tools": ["calculator"],
+        }
+    )
+    call = {
+        "id": "call_1",
+        "type": "function",
+        "function": {"name": "calculator", "arguments": '{"expression": "2+3"}'},
+    }
+    server.reply(completion(None, [call], "tool_calls", (30, 10)))
+    server.reply(completion("2 + 3 = 5.", tokens=(50, 5)))
+    provider = provider_for(server)
+
+    run = AgentExecutor(lambda spec: provider).run(
+        spec, message="what is 2+3?", history=[], user_id="u", request_id="r"
+    )
+
+    assert run.answer == "2 + 3 = 5."
+    assert run.stop_reason == "end_turn"
+    assert (run.usage.input_tokens, run.usage.output_tokens) == (80, 15)
+    expected_result = TOOLS["calculator"].invoke({"expression": "2+3"}).model_dump()
+    assert run.tool_calls == [
+        {
+            "name": "calculator",
+            "arguments": {"expression": "2+3"},
+            "result": expected_result,
+            "is_error": False,
+        }
+    ]
+    first, second = server.requests
+    calculator = TOOLS["calculator"]
+    assert first["tools"] == [
+        {
+            "type": "function",
+            "function": {
+                "name": "calculator",
+                "description": calculator.description,
+                "parameters": calculator.input_schema,
+            },
+        }
+    ]
+    assert first["messages"][0] == {"role": "system", "content": "You are Calc. math"}
+    assert second["messages"][1:] == [
+        {"role": "user", "content": "what is 2+3?"},
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "call_1", "content": json.dumps(expected_result)},
+    ]
+
+
+def test_rate_limit_is_throttled(server: FakeOpenAIServer) -> None:
+    server.reply(error("Rate limit reached", "rate_limit_exceeded"), status=429)
+    with pytest.raises(ProviderThrottledError, match="HTTP 429: Rate limit reached") as info:
+        provider_for(server, max_retries=0).complete(request())
+    assert info.value.retryable
+    assert len(server.requests) == 1
+
+
+def test_server_error_is_throttled(server: FakeOpenAIServer) -> None:
+    server.reply(error("model is loading", "server_error"), status=503)
+    with pytest.raises(ProviderThrottledError, match="HTTP 503"):
+        provider_for(server, max_retries=0).complete(request())
+
+
+def test_bad_request_is_a_provider_error_not_a_retry(server: FakeOpenAIServer) -> None:
+    server.reply(error("model 'nope' not found"), status=400)
+    with pytest.raises(ProviderError, match="HTTP 400: model 'nope' not found") as info:
+        provider_for(server, max_retries=0).complete(request())
+    assert not isinstance(info.value, ProviderThrottledError)
+    assert not info.value.retryable
+    assert info.value.details["status"] == 400
+
+
+def test_slow_answer_past_the_request_timeout_is_a_step_timeout(server: FakeOpenAIServer) -> None:
+    server.reply(completion("too late"), delay_s=10)
+    with pytest.raises(StepTimeoutError, match=r"no answer within 0\.2 s"):
+        provider_for(server, max_retries=0).complete(request(timeout_s=0.2))
+
+
+def test_unreachable_endpoint_is_throttled() -> None:
+    with socket.socket() as sock:  # a port nothing listens on once the socket is closed
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    provider = OpenAIProvider(base_url=f"http://127.0.0.1:{port}/v1", max_retries=0)
+    with pytest.raises(ProviderThrottledError, match="cannot reach"):
+        provider.complete(request(timeout_s=2))
+
+
+def test_invalid_tool_call_arguments_are_a_provider_error(server: FakeOpenAIServer) -> None:
+    call = {"id": "c", "type": "function", "function": {"name": "calculator", "arguments": '{"expression": '}}
+    server.reply(completion(None, [call], "tool_calls"))
+    with pytest.raises(ProviderError, match="invalid JSON arguments"):
+        provider_for(server).complete(request())
+
+
+@pytest.mark.parametrize(
+    ("finish_reason", "expected"), [("length", "max_tokens"), ("content_filter", "content_filtered")]
+)
+def test_finish_reasons_are_mapped(server: FakeOpenAIServer, finish_reason: str, expected: str) -> None:
+    server.reply(completion("partial", finish_reason=finish_reason))
+    assert provider_for(server).complete(request()).stop_reason == expected
+
+
+def test_missing_sdk_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "openai", None)  # makes `import openai` raise ImportError
+    with pytest.raises(ProviderError, match=r"pip install 'mastra\[openai\]'"):
+        OpenAIProvider().complete(request())
