@@ -93,7 +93,7 @@ class TfidfSpace:
         keep = idx >= 0
         indices = idx[keep]
         tf = np.fromiter(counts.values(), dtype=np.float32, count=n)[keep]
-        values = (1.0 + np.log(tf)) * self.idf[indices]
+        values = ((1.0 + np.log(tf)) * self.idf[indices]).astype(np.float32, copy=False)
         norm = float(np.sqrt(values @ values))
         if norm > 0:
             values /= norm
