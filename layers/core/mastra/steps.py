@@ -150,9 +150,8 @@ def _errors(event: dict[str, Any], inp: RememberInput) -> list[StepFailure]:
     return found
 
 
-def build_response(event: dict[str, Any]) -> ChatResponse:
-    """The response for a finished pipeline state (whichever path it took)."""
-    inp = RememberInput.model_validate(event)
+def build_response(event: dict[str, Any], inp: RememberInput) -> ChatResponse:
+    """The response for a finished pipeline state (whichever path it took); ``inp`` is ``event`` parsed."""
     executions = [inp.first.execution, inp.execution] if inp.first else [inp.execution]
     reflections = [inp.first.reflection, inp.reflection] if inp.first else [inp.reflection]
     kept = executions[0] if inp.first and inp.reflection.chosen == "first" else inp.execution
@@ -205,8 +204,9 @@ def remember(event: dict[str, Any], runtime: Runtime | None = None) -> dict[str,
     """Store the turn (idempotent on the request id) and return the response."""
     started = time.perf_counter()
     rt = runtime or get_runtime()
-    response = build_response(event)
-    request = RequestContext.model_validate(event["request"])
+    inp = RememberInput.model_validate(event)
+    request = inp.request
+    response = build_response(event, inp)
     now = time.time()
     body = response.model_dump()
 
