@@ -29,8 +29,8 @@ import itertools
 
 from benchlib import REPO, SHARED_DATA, read_jsonl
 from mastra.agents.agentset import AgentSet
+from mastra.evaluation import knowledge_accuracy, routing_accuracy
 from mastra.models import ChatRequest
-from mastra.providers import ChatMessage, CompletionRequest, ProviderFactory
 from mastra.runtime import Runtime
 from mastra.sentiment import DefaultSentiment
 from mastra.settings import EXAMPLE_AGENTS_DIR, Settings
@@ -66,9 +66,7 @@ def routing(agents: AgentSet) -> dict:
         "in_scope_accuracy": round(
             float(np.mean([s.agent_id == r["domain"] for s, r in zip(chosen, ins, strict=True)])), 4
         ),
-        "sample_200_accuracy": round(
-            float(np.mean([agents.router.route(r["text"], floor=FLOOR).agent_id == r["domain"] for r in sample])), 4
-        ),
+        "sample_200_accuracy": round(routing_accuracy(agents, sample, floor=FLOOR), 4),
         "expected_calibration_error": round(ece(conf, top_right), 4),
         "oos_to_fallback": round(
             float(np.mean([agents.router.route(r["text"], floor=FLOOR).agent_id == "fallback" for r in oos])), 4
@@ -80,24 +78,14 @@ def routing(agents: AgentSet) -> dict:
 
 
 def retrieval(agents: AgentSet) -> dict:
-    providers = ProviderFactory(agents)
-    out = {}
     data = REPO / "tests" / "data"
     sets = {
         "development": [q for f in sorted((data / "kb_questions").glob("*.jsonl")) for q in read_jsonl(f)],
         "held_out": read_jsonl(data / "kb_questions_holdout.jsonl"),
     }
-    for name, qs in sets.items():
-        right = 0
-        for q in qs:
-            spec = agents.registry.get(q["agent"])
-            passage = next(p for p in spec.knowledge.passages if p.id == q["passage"])
-            reply = providers(spec).complete(
-                CompletionRequest(messages=[ChatMessage(role="user", content=q["question"])], settings=spec.model)
-            )
-            right += passage.text in reply.message.content
-        out[name] = {"n": len(qs), "right_passage": round(right / len(qs), 4)}
-    return out
+    return {
+        name: {"n": len(qs), "right_passage": round(knowledge_accuracy(agents, qs), 4)} for name, qs in sets.items()
+    }
 
 
 def sentiment() -> dict:

@@ -16,7 +16,7 @@ import pytest
 from tests.conftest import shared_data
 
 from mastra.agents.agentset import AgentSet
-from mastra.providers import ChatMessage, CompletionRequest, ProviderFactory
+from mastra.evaluation import knowledge_accuracy, routing_accuracy
 from mastra.sentiment import DefaultSentiment
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -38,34 +38,15 @@ def test_routing_picks_the_right_agent_for_85_percent_of_200_random_in_scope_utt
 ) -> None:
     rows = [r for r in read_jsonl(shared_data("clinc150", "val.jsonl")) if r["domain"] != "oos"]
     sample = random.Random(2).sample(rows, 200)
-    right = sum(agents.router.route(r["text"], floor=0.30).agent_id == r["domain"] for r in sample)
-    assert right / 200 >= 0.85, right
-
-
-def answers_from_knowledge(agents: AgentSet, qs: list[dict]) -> float:
-    """Share of questions whose answer by the offline retrieval model carries the right passage.
-
-    Tools are not offered: a question like "what's 4,350 divided by 6" is rightly answered by the
-    calculator (tested elsewhere); here the knowledge base is under test.
-    """
-    providers = ProviderFactory(agents)
-    right = 0
-    for q in qs:
-        spec = agents.registry.get(q["agent"])
-        passage = next(p for p in spec.knowledge.passages if p.id == q["passage"])
-        reply = providers(spec).complete(
-            CompletionRequest(messages=[ChatMessage(role="user", content=q["question"])], settings=spec.model)
-        )
-        right += passage.text in reply.message.content
-    return right / len(qs)
+    assert routing_accuracy(agents, sample, floor=0.30) >= 0.85
 
 
 def test_retrieval_agents_answer_with_the_right_passage(agents: AgentSet) -> None:
     development = [q for f in sorted((DATA / "kb_questions").glob("*.jsonl")) for q in read_jsonl(f)]
     held_out = read_jsonl(DATA / "kb_questions_holdout.jsonl")
     assert len(development) >= 30 and len(held_out) >= 30
-    assert answers_from_knowledge(agents, held_out) >= 0.90
-    assert answers_from_knowledge(agents, development) >= 0.90
+    assert knowledge_accuracy(agents, held_out) >= 0.90
+    assert knowledge_accuracy(agents, development) >= 0.90
 
 
 def test_sentiment_on_unseen_sst2_sentences() -> None:

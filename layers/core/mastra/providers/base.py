@@ -8,6 +8,7 @@ throttling becomes :class:`~mastra.errors.ProviderThrottledError` (retryable), t
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar, Literal
 
@@ -54,8 +55,8 @@ class CompletionRequest(BaseModel):
     system: str | None = None
     messages: list[ChatMessage]
     tools: list[ToolSpec] = Field(default_factory=list)
-    settings: ModelSettings = Field(default_factory=ModelSettings)  # type: ignore[arg-type]
-    timeout_s: float = Field(30.0, gt=0)
+    settings: ModelSettings = Field(default_factory=ModelSettings)
+    timeout_s: float = Field(default=30.0, gt=0)
 
 
 class Usage(BaseModel):
@@ -90,6 +91,30 @@ class ModelProvider(ABC):
     @abstractmethod
     def complete(self, request: CompletionRequest) -> CompletionResponse:
         """Produce the next assistant message: text, or tool calls to run first."""
+
+
+class SDKProvider(ModelProvider):
+    """A provider that talks to its model through an SDK client.
+
+    The client is built on first use (never at import, so no Lambda pays for a client it never
+    uses), once per provider even under concurrent first calls, or injected for tests.
+    """
+
+    def __init__(self, client: Any | None = None) -> None:
+        self._client = client
+        self._client_lock = threading.Lock()
+
+    @abstractmethod
+    def build_client(self) -> Any:
+        """Create the SDK client (called at most once)."""
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            with self._client_lock:
+                if self._client is None:
+                    self._client = self.build_client()
+        return self._client
 
 
 def last_user_text(messages: list[ChatMessage]) -> str:

@@ -7,7 +7,6 @@ boto3 is imported here, and this module is imported only when an agent uses Bedr
 from __future__ import annotations
 
 import json
-import threading
 from typing import Any
 
 import boto3
@@ -19,7 +18,7 @@ from mastra.providers.base import (
     ChatMessage,
     CompletionRequest,
     CompletionResponse,
-    ModelProvider,
+    SDKProvider,
     StopReason,
     ToolCall,
     Usage,
@@ -53,7 +52,7 @@ _STOP_REASONS: dict[str, StopReason] = {
 }
 
 
-class BedrockProvider(ModelProvider):
+class BedrockProvider(SDKProvider):
     """Chat models on Amazon Bedrock, called through ``bedrock-runtime`` ``converse``.
 
     Parameters
@@ -86,28 +85,22 @@ class BedrockProvider(ModelProvider):
     name = "bedrock"
 
     def __init__(self, region: str | None = None, client: Any | None = None, *, max_attempts: int = 3) -> None:
+        super().__init__(client)
         self.region = region
         self.max_attempts = max_attempts
-        self._client = client
-        self._lock = threading.Lock()
 
-    @property
-    def client(self) -> Any:
-        """The ``bedrock-runtime`` client, built on first use and then reused."""
-        if self._client is None:
-            with self._lock:
-                if self._client is None:
-                    config = Config(
-                        connect_timeout=CONNECT_TIMEOUT_S,
-                        read_timeout=READ_TIMEOUT_S,
-                        # total_max_attempts counts the first call; botocore's "max_attempts" key
-                        # counts only retries, so it would make one attempt more than asked.
-                        retries={"mode": "standard", "total_max_attempts": self.max_attempts},
-                    )
-                    # A session of our own: boto3's default session is not safe to share across threads.
-                    session = boto3.session.Session(region_name=self.region)
-                    self._client = session.client("bedrock-runtime", config=config)
-        return self._client
+    def build_client(self) -> Any:
+        """The ``bedrock-runtime`` client."""
+        config = Config(
+            connect_timeout=CONNECT_TIMEOUT_S,
+            read_timeout=READ_TIMEOUT_S,
+            # total_max_attempts counts the first call; botocore's "max_attempts" key
+            # counts only retries, so it would make one attempt more than asked.
+            retries={"mode": "standard", "total_max_attempts": self.max_attempts},
+        )
+        # A session of our own: boto3's default session is not safe to share across threads.
+        session = boto3.session.Session(region_name=self.region)
+        return session.client("bedrock-runtime", config=config)
 
     def complete(self, request: CompletionRequest) -> CompletionResponse:
         params = self.converse_params(request)

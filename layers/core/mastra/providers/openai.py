@@ -7,7 +7,6 @@ imported only when an agent uses it, so the core layer does not ship it.
 from __future__ import annotations
 
 import json
-import threading
 from types import ModuleType
 from typing import Any
 
@@ -16,7 +15,7 @@ from mastra.providers.base import (
     ChatMessage,
     CompletionRequest,
     CompletionResponse,
-    ModelProvider,
+    SDKProvider,
     StopReason,
     ToolCall,
     Usage,
@@ -48,7 +47,7 @@ def _sdk() -> ModuleType:
     return openai
 
 
-class OpenAIProvider(ModelProvider):
+class OpenAIProvider(SDKProvider):
     """Chat models behind an OpenAI-compatible ``/chat/completions`` endpoint.
 
     Parameters
@@ -92,26 +91,17 @@ class OpenAIProvider(ModelProvider):
         max_retries: int = 2,
         timeout_s: float = DEFAULT_TIMEOUT_S,
     ) -> None:
+        super().__init__(client)
         self.base_url = base_url
         self.api_key = api_key or NO_API_KEY
         self.max_retries = max_retries
         self.timeout_s = timeout_s
-        self._client = client
-        self._lock = threading.Lock()
 
-    @property
-    def client(self) -> Any:
-        """The ``openai.OpenAI`` client, built on first use and then reused."""
-        if self._client is None:
-            with self._lock:
-                if self._client is None:
-                    self._client = _sdk().OpenAI(
-                        base_url=self.base_url,
-                        api_key=self.api_key,
-                        max_retries=self.max_retries,
-                        timeout=self.timeout_s,
-                    )
-        return self._client
+    def build_client(self) -> Any:
+        """The ``openai.OpenAI`` client."""
+        return _sdk().OpenAI(
+            base_url=self.base_url, api_key=self.api_key, max_retries=self.max_retries, timeout=self.timeout_s
+        )
 
     def complete(self, request: CompletionRequest) -> CompletionResponse:
         sdk = _sdk()

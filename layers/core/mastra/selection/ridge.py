@@ -135,31 +135,24 @@ class RidgeRouter:
         ranked = [AgentScore(agent_id=self.agent_ids[i], confidence=round(float(probs[i]), 4)) for i in order[:top_k]]
         best = ranked[0]
         evidence = float(scores[order[0]])
-        if best.agent_id != self.fallback_id and evidence < self.min_evidence:
-            return Selection(
-                agent_id=self.fallback_id,
-                confidence=round(1.0 - best.confidence, 4),
-                ranked=ranked,
-                fallback=True,
-                fallback_reason=f"too little evidence for any agent (best {best.agent_id!r} scores "
-                f"{evidence:.2f} < {self.min_evidence:.2f})",
-                router=self.name,
+        reason = None
+        if best.agent_id == self.fallback_id:
+            reason = "fallback agent scored best"
+        elif evidence < self.min_evidence:
+            reason = (
+                f"too little evidence for any agent (best {best.agent_id!r} scores "
+                f"{evidence:.2f} < {self.min_evidence:.2f})"
             )
-        if best.agent_id != self.fallback_id and best.confidence < floor:
-            return Selection(
-                agent_id=self.fallback_id,
-                confidence=round(1.0 - best.confidence, 4),
-                ranked=ranked,
-                fallback=True,
-                fallback_reason=f"best agent {best.agent_id!r} below the confidence floor "
-                f"({best.confidence:.2f} < {floor:.2f})",
-                router=self.name,
-            )
+        elif best.confidence < floor:
+            reason = f"best agent {best.agent_id!r} below the confidence floor ({best.confidence:.2f} < {floor:.2f})"
+        if reason is None:
+            return Selection(agent_id=best.agent_id, confidence=best.confidence, ranked=ranked, router=self.name)
+        forced = best.agent_id != self.fallback_id  # chosen because no agent fits: confidence = P(best is wrong)
         return Selection(
-            agent_id=best.agent_id,
-            confidence=best.confidence,
+            agent_id=self.fallback_id,
+            confidence=round(1.0 - best.confidence, 4) if forced else best.confidence,
             ranked=ranked,
-            fallback=best.agent_id == self.fallback_id,
-            fallback_reason="fallback agent scored best" if best.agent_id == self.fallback_id else None,
+            fallback=True,
+            fallback_reason=reason,
             router=self.name,
         )

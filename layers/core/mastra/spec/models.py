@@ -117,14 +117,14 @@ class AgentSpec(_Strict):
     fallback: bool = Field(False, description="Answers requests no agent fits. Exactly one agent has it.")
     capabilities: list[Capability] = Field(default_factory=list)
     examples: list[Text] = Field(default_factory=list, description="Extra example utterances.")
-    model: ModelSettings = Field(default_factory=ModelSettings)  # type: ignore[arg-type]
+    model: ModelSettings = Field(default_factory=ModelSettings)
     prompt: PromptSpec = Field(default_factory=PromptSpec)
     tools: list[Identifier] = Field(default_factory=list, description="Names of built-in tools.")
-    memory: MemorySettings = Field(default_factory=MemorySettings)  # type: ignore[arg-type]
+    memory: MemorySettings = Field(default_factory=MemorySettings)
     timeout_s: float = Field(10.0, gt=0, le=900)
     cost_tier: Literal["free", "low", "medium", "high"] = "low"
     tags: list[Identifier] = Field(default_factory=list)
-    knowledge: KnowledgeBase = Field(default_factory=KnowledgeBase)  # type: ignore[arg-type]
+    knowledge: KnowledgeBase = Field(default_factory=KnowledgeBase)
 
     @field_validator("capabilities")
     @classmethod
