@@ -85,6 +85,7 @@ def test_agents_health_and_docs(client: TestClient) -> None:
     ]
     missing = client.get("/v1/agents/nope")
     assert missing.status_code == 404 and "unknown agent 'nope'" in missing.json()["message"]
+    assert set(missing.json()) == {"error", "message", "details"} and missing.json()["error"] == "not_found"
     health = client.get("/healthz").json()
     assert health["status"] == "ok" and health["agents"] == len(agents) and health["store"] == "sqlite"
     assert client.get("/docs").status_code == 200

@@ -27,7 +27,8 @@ class MastraError(Exception):
         self.details = details or {}
 
     def to_dict(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        """The error as the API returns it: ``{"error": code, "message": ..., "details"?: ...}``."""
+        body: dict[str, Any] = {"error": self.code, "message": self.message}
         if self.details:
             body["details"] = self.details
         return body

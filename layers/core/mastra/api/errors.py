@@ -25,7 +25,7 @@ def install(app: FastAPI) -> None:
         if exc.status >= 500:
             log.error("request failed: %s", exc.message)
         headers = {"Retry-After": "1"} if exc.retryable else None
-        return JSONResponse(status_code=exc.status, content=exc.to_dict() | {"error": exc.code}, headers=headers)
+        return JSONResponse(status_code=exc.status, content=exc.to_dict(), headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
