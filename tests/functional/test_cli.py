@@ -78,3 +78,11 @@ def test_schema_agents_validate_and_pipeline(home: Path) -> None:
     assert ok.returncode == 0 and "agents OK" in ok.stdout
     check = mastra("pipeline", "asl", "--check", home=home)
     assert check.returncode == 0, check.stderr
+
+
+def test_an_unusable_data_dir_is_a_clear_error(tmp_path: Path) -> None:
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("x")
+    p = mastra("chat", "--json", "hello", home=not_a_dir)
+    assert p.returncode == 1 and "Traceback" not in p.stderr
+    assert json.loads(p.stderr.strip().splitlines()[-1])["error"] == "storage_unavailable"

@@ -169,12 +169,30 @@ def test_a_throttled_provider_is_retried_in_place(runtime: Runtime) -> None:
 
 
 def test_a_failing_agent_falls_back_and_the_failure_is_recorded(runtime: Runtime) -> None:
-    scripted(runtime, {"banking": ProviderError("model is down")})
+    s = scripted(runtime, {"banking": ProviderError("model is down")})
+    runtime.reflector.retry_min_confidence = 1.1  # no retry: see what the fallback itself says
     r = ask(runtime, "how do i transfer money to my savings account")
-    assert r.agent == "fallback"
+    assert r.agent == "fallback" and s.calls.count("banking") == 1
+    assert r.answer.startswith("Sorry, I couldn't answer that just now: the banking agent failed (ProviderError)")
     assert [e.error for e in r.trace.errors] == ["ProviderError"]
-    assert r.trace.executions[0].recovered_from is not None
+    first = r.trace.executions[0]
+    assert first.recovered_from is not None and first.replaces_agent_id == "banking"
     assert len(runtime.store.recent_messages("default", r.thread_id, 10)) == 2
+
+
+def test_after_a_failure_the_retry_goes_to_another_agent(runtime: Runtime) -> None:
+    s = scripted(runtime, {"banking": ProviderError("model is down")})
+    r = ask(runtime, "how do i transfer money to my savings account")
+    assert s.calls.count("banking") == 1, s.calls  # the failed agent is not asked again
+    assert r.reflection.verdict == "retry" and r.attempts[1].agent_id not in {"banking", "fallback"}
+    assert [e.error for e in r.trace.errors] == ["ProviderError"]  # the original failure stays on record
+
+
+def test_reflection_keeps_a_deliberate_fallback(runtime: Runtime) -> None:
+    runtime.reflector.retry_min_confidence = 0.0
+    r = ask(runtime, "asdf")  # too little evidence for any agent: the fallback answers, weakly
+    assert r.agent == "fallback" and len(r.attempts) == 1 and r.reflection.score < runtime.reflector.threshold
+    assert "the fallback answer stands" in r.reflection.reason
 
 
 def test_a_failed_retry_keeps_the_first_answer(runtime: Runtime) -> None:

@@ -143,3 +143,10 @@ def test_example_agents_mirror_clinc_domains_with_a_fallback_and_an_overlap() ->
     for spec in registry:
         if not spec.fallback:
             assert len(spec.capabilities) >= 3 and spec.knowledge.passages, spec.id
+
+
+def test_a_spec_that_is_not_utf8_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("name: Caf\xe9\n".encode("latin-1"))
+    with pytest.raises(SpecError, match=r"latin1.yaml: <root>: not UTF-8 text"):
+        load_spec(path)

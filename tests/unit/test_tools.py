@@ -96,3 +96,11 @@ def test_chance_is_reproducible_per_request() -> None:
     assert a == b and all(1 <= r <= 20 for r in a.data["results"])
     assert tool.extract("roll a d20") == {"kind": "dice", "count": 1, "sides": 20}  # type: ignore[misc]
     assert tool.extract("flip a coin") == {"kind": "coin", "count": 1}  # type: ignore[misc]
+
+
+def test_calculator_is_exact_on_whole_numbers_and_survives_pathological_input() -> None:
+    out = TOOLS["calculator"].invoke({"expression": "9999999999999999999999 * 99999999999999999999"})
+    assert out.data["result"] == 9999999999999999999999 * 99999999999999999999
+    assert calc_extract("1*" + "-" * 5000 + "1") is None
+    with pytest.raises(ToolError, match="longer than"):
+        evaluate("(" * 150 + "1" + ")" * 150)

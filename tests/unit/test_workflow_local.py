@@ -199,3 +199,22 @@ def test_strict_json_rejects_results_lambda_could_not_return() -> None:
     m = machine({"A": {"Type": "Task", "Resource": "f", "End": True}}, {"f": lambda p: {1, 2}}, strict_json=True)
     with pytest.raises(ExecutionFailed, match="TypeError"):
         m.run({})
+
+
+def test_states_all_does_not_catch_runtime_errors() -> None:
+    # As on AWS: a path that does not resolve fails the execution even under a catch-all.
+    m = machine(
+        {
+            "A": {
+                "Type": "Pass",
+                "Parameters": {"x.$": "$.missing"},
+                "End": True,
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "B"}],
+            },
+            "B": {"Type": "Succeed"},
+        },
+        {},
+    )
+    with pytest.raises(ExecutionFailed) as info:
+        m.run({})
+    assert info.value.error == "States.Runtime"

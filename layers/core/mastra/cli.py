@@ -196,6 +196,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _fail(code: str, message: str, status: int, as_json: bool) -> int:
+    """Report an error on stderr (as JSON under ``--json``) and return the exit status."""
+    print(json.dumps({"error": code, "message": message}) if as_json else f"error: {message}", file=sys.stderr)
+    return status
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.home:
@@ -206,15 +212,14 @@ def main(argv: list[str] | None = None) -> int:
 
     from mastra.errors import MastraError
 
+    as_json = bool(getattr(args, "json", False))
     try:
         return int(args.func(args))
     except MastraError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
-        return 2 if exc.category == "user" else 1
+        return _fail(exc.code, exc.message, 2 if exc.category == "user" else 1, as_json)
     except ValidationError as exc:
         reasons = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        print(f"error: {reasons}", file=sys.stderr)
-        return 2
+        return _fail("invalid_request", reasons, 2, as_json)
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

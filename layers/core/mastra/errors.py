@@ -1,9 +1,9 @@
 """The error tree shared by every layer of Mastra.
 
-Each error carries a stable ``code``, the HTTP ``status`` the API answers with, whether a retry
-can help (``retryable``) and who is at fault (``category``). Lambda reports an exception's class
-name as the error type, so the Step Functions ``Retry``/``Catch`` rules match these class names:
-keep them stable.
+Each error carries a stable ``code``, whether a retry can help (``retryable``) and who is at fault
+(``category``); the API maps classes to HTTP statuses in one table (``mastra.api.errors``).
+Lambda reports an exception's class name as the error type, so the Step Functions
+``Retry``/``Catch`` rules match these class names: keep them stable.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ class MastraError(Exception):
     """Base of all Mastra errors."""
 
     code: ClassVar[str] = "internal_error"
-    status: ClassVar[int] = 500
     retryable: ClassVar[bool] = False
     category: ClassVar[Category] = "system"
 
@@ -38,7 +37,6 @@ class InvalidRequestError(MastraError):
     """The caller sent something that cannot be processed as is."""
 
     code = "invalid_request"
-    status = 422
     category = "user"
 
 
@@ -46,7 +44,6 @@ class NotFoundError(MastraError):
     """A named thing (agent, request, thread) does not exist for this tenant."""
 
     code = "not_found"
-    status = 404
     category = "user"
 
 
@@ -54,7 +51,6 @@ class ConflictError(MastraError):
     """The request conflicts with stored state (e.g. a thread that belongs to another user)."""
 
     code = "conflict"
-    status = 409
     category = "user"
 
 
@@ -62,7 +58,6 @@ class SpecError(MastraError):
     """An agent specification file is invalid; the message names the file, the field and the reason."""
 
     code = "invalid_agent_spec"
-    status = 422
     category = "user"
 
 
@@ -70,7 +65,6 @@ class ToolError(MastraError):
     """A tool was called with arguments it cannot use, or failed to produce a result."""
 
     code = "tool_error"
-    status = 422
     category = "user"
 
 
@@ -78,7 +72,6 @@ class ProviderError(MastraError):
     """A model provider failed in a way a retry will not fix."""
 
     code = "provider_error"
-    status = 502
     category = "third_party"
 
 
@@ -86,7 +79,6 @@ class ProviderThrottledError(ProviderError):
     """A model provider throttled or was briefly unavailable; retry with backoff."""
 
     code = "provider_throttled"
-    status = 503
     retryable = True
 
 
@@ -94,7 +86,6 @@ class StepTimeoutError(MastraError):
     """A step ran out of its time budget."""
 
     code = "timeout"
-    status = 504
     retryable = True
 
 
@@ -102,7 +93,6 @@ class StorageError(MastraError):
     """The store could not be read or written; nothing was half-written."""
 
     code = "storage_unavailable"
-    status = 503
     retryable = True
 
 
@@ -110,4 +100,3 @@ class PipelineError(MastraError):
     """The pipeline failed for good after its retries and fallbacks."""
 
     code = "pipeline_failed"
-    status = 502

@@ -71,6 +71,7 @@ class Execution(BaseModel):
     input_tokens: int = 0
     output_tokens: int = 0
     recovered_from: StepFailure | None = Field(None, description="The failure this fallback answer replaces.")
+    replaces_agent_id: str | None = Field(None, description="The agent whose failure this answer replaces.")
     elapsed_ms: float = 0.0
 
     @property

@@ -11,7 +11,7 @@ calls.
     ExecuteAgent ─(fails)→ ExecuteFallback (the fallback agent answers; the failure is recorded)
     Reflect ─(fails)→ ReflectionUnavailable (accept unreviewed)
     RetryOrAccept: verdict "retry" → KeepFirstAttempt → ExecuteRetry (next-best agent) → ReflectRetry
-                   (keeps the better answer; if the retry fails, the first answer stands)
+                   (keeps the better answer; if the retry fails, Remember keeps the first answer)
     Remember (store the turn, build the response; retried, never skipped: no silent data loss)
 """
 
@@ -129,7 +129,13 @@ def definition() -> dict[str, Any]:
             ),
             "ExecuteFallback": _task(
                 "execute_agent",
-                parameters={**REQUEST, "agent_id": None, "attempt": 1, "failure.$": "$.failure"},
+                parameters={
+                    **REQUEST,
+                    "agent_id": None,
+                    "attempt": 1,
+                    "failure.$": "$.failure",
+                    "failed_agent_id.$": "$.analysis.selection.agent_id",
+                },
                 result_path="$.execution",
                 timeout=30,
                 Next="Reflect",
@@ -170,7 +176,7 @@ def definition() -> dict[str, Any]:
                 result_path="$.execution",
                 timeout=60,
                 Next="ReflectRetry",
-                Catch=_catch_all("RetryFailed", "$.retry_error"),
+                Catch=_catch_all("Remember", "$.retry_error"),
             ),
             "ReflectRetry": _task(
                 "reflect",
@@ -178,19 +184,8 @@ def definition() -> dict[str, Any]:
                 result_path="$.reflection",
                 timeout=10,
                 Next="Remember",
-                Catch=_catch_all("RetryFailed", "$.retry_error"),
+                Catch=_catch_all("Remember", "$.retry_error"),
             ),
-            "RetryFailed": {
-                "Type": "Pass",
-                "Parameters": {
-                    **REQUEST,
-                    "analysis.$": "$.analysis",
-                    "execution.$": "$.first.execution",
-                    "reflection.$": "$.first.reflection",
-                    "retry_error.$": "$.retry_error",
-                },
-                "Next": "Remember",
-            },
             "Remember": _task("remember", parameters=None, result_path="$", timeout=10, End=True),
         },
     }

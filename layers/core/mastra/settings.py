@@ -39,7 +39,6 @@ class Settings(BaseModel):
     provider_override: str | None = Field(
         None, description="Run every agent on this provider (e.g. 'fake' for overhead benchmarks)."
     )
-    max_message_chars: int = Field(8000, ge=1, le=200_000)
     log_level: str = "INFO"
 
     @property

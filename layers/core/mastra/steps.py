@@ -61,14 +61,23 @@ def analyze_sentiment(event: dict[str, Any], runtime: Runtime | None = None) -> 
 class ExecuteInput(_StepInput):
     agent_id: str | None = Field(None, description="None: the fallback agent.")
     attempt: int = 1
-    failure: StepFailure | None = None
+    failure: StepFailure | None = Field(None, description="Set when this run replaces a failed agent.")
+    failed_agent_id: str | None = None
 
 
 def execute_agent(event: dict[str, Any], runtime: Runtime | None = None) -> dict[str, Any]:
-    """``{"request", "agent_id", "attempt", "failure"?}`` -> :class:`~mastra.models.Execution`."""
+    """``{"request", "agent_id", "attempt", "failure"?}`` -> :class:`~mastra.models.Execution`.
+
+    With ``failure`` (the pipeline's ExecuteFallback state) no agent runs: the answer says what
+    failed, honestly, and reflection may then try the next-best agent.
+    """
     started = time.perf_counter()
     rt = runtime or get_runtime()
     inp = ExecuteInput.model_validate(event)
+    if inp.failure is not None:
+        execution = _recovery(inp, rt.agents.registry.fallback_id)
+        execution.elapsed_ms = _ms(started)
+        return execution.model_dump()
     request = inp.request
     spec = rt.agents.registry.get(inp.agent_id) if inp.agent_id else rt.agents.registry.fallback
     history = [
@@ -89,10 +98,23 @@ def execute_agent(event: dict[str, Any], runtime: Runtime | None = None) -> dict
         tool_calls=[ToolCallRecord.model_validate(c) for c in run.tool_calls],
         input_tokens=run.usage.input_tokens,
         output_tokens=run.usage.output_tokens,
-        recovered_from=inp.failure,
     )
     execution.elapsed_ms = _ms(started)
     return execution.model_dump()
+
+
+def _recovery(inp: ExecuteInput, fallback_id: str) -> Execution:
+    assert inp.failure is not None
+    who = f"the {inp.failed_agent_id} agent" if inp.failed_agent_id else "the agent"
+    return Execution(
+        agent_id=fallback_id,
+        attempt=inp.attempt,
+        answer=f"Sorry, I couldn't answer that just now: {who} failed ({inp.failure.error}). Please try again shortly.",
+        provider="none",
+        stop_reason="no_match",
+        recovered_from=inp.failure,
+        replaces_agent_id=inp.failed_agent_id,
+    )
 
 
 class _Attempt(BaseModel):
@@ -113,7 +135,11 @@ def reflect(event: dict[str, Any], runtime: Runtime | None = None) -> dict[str, 
     rt = runtime or get_runtime()
     inp = ReflectInput.model_validate(event)
     execution = inp.execution
-    tried = [execution.agent_id] + ([inp.previous.execution.agent_id] if inp.previous else [])
+    tried = [execution.agent_id]
+    if inp.previous is not None:
+        tried.append(inp.previous.execution.agent_id)
+    if execution.replaces_agent_id is not None:  # the agent that failed is not worth a retry
+        tried.append(execution.replaces_agent_id)
     reflection = rt.reflector.reflect(
         inp.request.message,
         inp.selection,
@@ -152,24 +178,30 @@ def _errors(event: dict[str, Any], inp: RememberInput) -> list[StepFailure]:
 
 def build_response(event: dict[str, Any], inp: RememberInput) -> ChatResponse:
     """The response for a finished pipeline state (whichever path it took); ``inp`` is ``event`` parsed."""
-    executions = [inp.first.execution, inp.execution] if inp.first else [inp.execution]
-    reflections = [inp.first.reflection, inp.reflection] if inp.first else [inp.reflection]
-    kept = executions[0] if inp.first and inp.reflection.chosen == "first" else inp.execution
+    first, final = inp.first, inp.reflection
+    if first is None:  # accepted at once
+        executions, reflections = [inp.execution], [final]
+        kept, kept_score, reason = inp.execution, final.score, final.reason
+    elif inp.retry_error is not None:  # the retry failed: the first answer stands
+        executions, reflections = [first.execution], [first.reflection]
+        if inp.execution.attempt == 2:  # the retry answered, but reflecting on it failed
+            executions.append(inp.execution)
+        kept, kept_score = first.execution, first.reflection.score
+        reason = f"{first.reflection.reason}; the retry failed ({inp.retry_error.error}), so the first answer stands"
+    else:  # retried: the better answer is kept
+        executions, reflections = [first.execution, inp.execution], [first.reflection, final]
+        keep_first = final.chosen == "first"
+        kept = first.execution if keep_first else inp.execution
+        kept_score = first.reflection.score if keep_first else final.score
+        reason = final.reason
     attempts = [
         AttemptSummary(agent_id=e.agent_id, attempt=i + 1, verdict=r.verdict, score=r.score, answer=e.answer)
-        for i, (e, r) in enumerate(zip(executions, reflections, strict=True))
+        for i, (e, r) in enumerate(zip(executions, reflections, strict=False))
     ]
-    final = inp.reflection
-    summary = ReflectionSummary(verdict="retry" if inp.first else final.verdict, score=final.score, reason=final.reason)
-    if inp.retry_error is not None:  # the retry failed; the first answer stands
-        summary = ReflectionSummary(
-            verdict="retry",
-            score=final.score,
-            reason=f"{final.reason}; the retry failed ({inp.retry_error.error}), so the first answer stands",
-        )
-        attempts.append(
-            AttemptSummary(agent_id=final.retry_agent_id or "?", attempt=2, verdict="failed", score=0.0, answer="")
-        )
+    if inp.retry_error is not None and first is not None:
+        retry_agent = first.reflection.retry_agent_id or "?"
+        attempts.append(AttemptSummary(agent_id=retry_agent, attempt=2, verdict="failed", score=0.0, answer=""))
+    summary = ReflectionSummary(verdict="retry" if first else final.verdict, score=kept_score, reason=reason)
     selection, sentiment = inp.analysis.selection, inp.analysis.sentiment
     return ChatResponse(
         request_id=inp.request.request_id,

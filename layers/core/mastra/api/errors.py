@@ -9,9 +9,39 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from mastra.errors import MastraError
+from mastra.errors import (
+    ConflictError,
+    InvalidRequestError,
+    MastraError,
+    NotFoundError,
+    PipelineError,
+    ProviderError,
+    ProviderThrottledError,
+    SpecError,
+    StepTimeoutError,
+    StorageError,
+    ToolError,
+)
 
 log = logging.getLogger("mastra.api")
+
+#: HTTP status per error class; a subclass not listed takes its nearest listed ancestor's.
+STATUS: dict[type[MastraError], int] = {
+    InvalidRequestError: 422,
+    SpecError: 422,
+    ToolError: 422,
+    NotFoundError: 404,
+    ConflictError: 409,
+    ProviderError: 502,
+    ProviderThrottledError: 503,
+    StepTimeoutError: 504,
+    StorageError: 503,
+    PipelineError: 502,
+}
+
+
+def status_of(exc: MastraError) -> int:
+    return next((STATUS[c] for c in type(exc).__mro__ if c in STATUS), 500)
 
 
 def _reason(error: dict[str, Any]) -> str:
@@ -22,10 +52,11 @@ def _reason(error: dict[str, Any]) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(MastraError)
     async def mastra_error(request: Request, exc: MastraError) -> JSONResponse:
-        if exc.status >= 500:
+        status = status_of(exc)
+        if status >= 500:
             log.error("request failed: %s", exc.message)
         headers = {"Retry-After": "1"} if exc.retryable else None
-        return JSONResponse(status_code=exc.status, content=exc.to_dict(), headers=headers)
+        return JSONResponse(status_code=status, content=exc.to_dict(), headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:

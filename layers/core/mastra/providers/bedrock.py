@@ -7,6 +7,7 @@ boto3 is imported here, and this module is imported only when an agent uses Bedr
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import boto3
@@ -26,8 +27,8 @@ from mastra.providers.base import (
 
 #: Seconds to open a connection; Bedrock endpoints answer this fast or not at all.
 CONNECT_TIMEOUT_S = 5.0
-#: Seconds to wait for a reply. A whole non-streamed completion arrives at once, so this bounds the
-#: generation time, not a gap between tokens.
+#: Longest wait for a reply. A whole non-streamed completion arrives at once, so this bounds the
+#: generation time, not a gap between tokens. Each call waits at most the agent's remaining budget.
 READ_TIMEOUT_S = 120.0
 
 #: Bedrock error codes a later attempt can succeed on.
@@ -63,8 +64,9 @@ class BedrockProvider(SDKProvider):
         A ``bedrock-runtime`` client to use (tests pass one wrapped in a botocore ``Stubber``).
         Without one, a client is built on first use, never at import time.
     max_attempts : int
-        Attempts per call, the first included, in botocore's standard retry mode (throttling,
-        5xx and transient connection errors are retried).
+        Attempts per call, the first included, in botocore's standard retry mode. The default is
+        one: the pipeline's Retry rule retries throttling with backoff, and retries inside a call
+        as well would multiply the attempts and overrun the agent's time budget.
 
     Raises
     ------
@@ -84,16 +86,18 @@ class BedrockProvider(SDKProvider):
 
     name = "bedrock"
 
-    def __init__(self, region: str | None = None, client: Any | None = None, *, max_attempts: int = 3) -> None:
+    def __init__(self, region: str | None = None, client: Any | None = None, *, max_attempts: int = 1) -> None:
         super().__init__(client)
         self.region = region
         self.max_attempts = max_attempts
+        self._injected = client is not None
+        self._by_timeout: dict[int, Any] = {}
 
-    def build_client(self) -> Any:
-        """The ``bedrock-runtime`` client."""
+    def build_client(self, read_timeout_s: float = READ_TIMEOUT_S) -> Any:
+        """A ``bedrock-runtime`` client that waits at most ``read_timeout_s`` for a reply."""
         config = Config(
             connect_timeout=CONNECT_TIMEOUT_S,
-            read_timeout=READ_TIMEOUT_S,
+            read_timeout=read_timeout_s,
             # total_max_attempts counts the first call; botocore's "max_attempts" key
             # counts only retries, so it would make one attempt more than asked.
             retries={"mode": "standard", "total_max_attempts": self.max_attempts},
@@ -102,10 +106,26 @@ class BedrockProvider(SDKProvider):
         session = boto3.session.Session(region_name=self.region)
         return session.client("bedrock-runtime", config=config)
 
+    def client_for(self, timeout_s: float) -> Any:
+        """A client whose read timeout fits ``timeout_s``.
+
+        botocore has no per-call timeout, so there is one client per whole second of budget
+        (agents have fixed budgets, so there are few), each built once and reused.
+        """
+        if self._injected:
+            return self.client
+        seconds = max(1, math.ceil(min(timeout_s, READ_TIMEOUT_S)))
+        client = self._by_timeout.get(seconds)
+        if client is None:
+            with self._client_lock:
+                client = self._by_timeout.get(seconds) or self.build_client(float(seconds))
+                self._by_timeout[seconds] = client
+        return client
+
     def complete(self, request: CompletionRequest) -> CompletionResponse:
         params = self.converse_params(request)
         try:
-            response = self.client.converse(**params)
+            response = self.client_for(request.timeout_s).converse(**params)
         except ClientError as exc:
             raise _translate_client_error(exc) from exc
         except (ReadTimeoutError, ConnectTimeoutError) as exc:

@@ -78,6 +78,15 @@ class HeuristicReflector:
             )
         if score >= self.threshold:
             return Reflection(verdict="accept", score=score, signals=signals, reason=f"{why} ≥ {self.threshold:.2f}")
+        if selection.fallback and facts.agent_id == selection.agent_id:
+            # The router chose the fallback because no agent fits; retrying an agent it rejected would
+            # undo that decision (and answer out-of-scope requests from unrelated notes).
+            return Reflection(
+                verdict="accept",
+                score=score,
+                signals=signals,
+                reason=f"{why}; no agent fits the request ({selection.fallback_reason}), so the fallback answer stands",
+            )
         candidate = next(
             (s for s in selection.ranked if s.agent_id not in tried and s.confidence >= self.retry_min_confidence),
             None,

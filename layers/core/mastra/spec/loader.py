@@ -50,6 +50,8 @@ def read_spec_file(path: Path) -> Any:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise SpecError(f"{path}: cannot read file ({exc.strerror})", details={"file": str(path)}) from None
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"{path}: <root>: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     import yaml  # only when parsing specs: a start from the compiled-agent cache skips it (~8 ms)
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: ~10x faster

@@ -172,10 +172,12 @@ class AgentSpec(_Strict):
         return out
 
     def routing_texts(self) -> list[str]:
-        """Every text that describes what the agent handles, one training row each."""
+        """Every text that says what the agent handles (one router training row each): name and
+        description, capabilities and their examples, and the questions its passages answer."""
         texts = [f"{self.name}. {self.description}"]
         for cap in self.capabilities:
             texts.append(f"{cap.label}. {cap.description}" if cap.description else cap.label)
             texts.extend(cap.examples)
         texts.extend(self.examples)
+        texts.extend(q for p in self.knowledge.passages for q in p.questions)
         return texts

@@ -1,4 +1,7 @@
-"""Arithmetic on a safe subset of Python expressions (numbers, + - * / // % **, sqrt, parentheses)."""
+"""Arithmetic on a safe subset of Python expressions (numbers, + - * / // % **, sqrt, parentheses).
+
+Whole numbers stay exact (Python integers); division and decimals use double precision.
+"""
 
 from __future__ import annotations
 
@@ -26,32 +29,42 @@ _BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
 }
 _FUNCTIONS: dict[str, Callable[..., float]] = {"sqrt": math.sqrt, "abs": abs, "round": round}
 _MAX_MAGNITUDE = 1e100
+MAX_EXPRESSION_CHARS = 200
 
 
 class CalculatorInput(BaseModel):
     model_config = ConfigDict(defer_build=True)  # built when the tool is first called
 
     expression: str = Field(
-        min_length=1, max_length=200, description="Arithmetic expression, e.g. '(12.5 + 3) * 4' or 'sqrt(2)'."
+        min_length=1,
+        max_length=MAX_EXPRESSION_CHARS,
+        description="Arithmetic expression, e.g. '(12.5 + 3) * 4' or 'sqrt(2)'.",
     )
 
 
-def evaluate(expression: str) -> float:
+Number = int | float
+
+
+def evaluate(expression: str) -> Number:
     """Evaluate an arithmetic expression without ``eval``.
 
     >>> evaluate("2 * (3 + 4) ** 2")
-    98.0
+    98
     """
+    if len(expression) > MAX_EXPRESSION_CHARS:
+        raise ToolError(f"calculator: expression longer than {MAX_EXPRESSION_CHARS} characters")
     try:
         tree = ast.parse(expression.replace("^", "**"), mode="eval")
+        return _eval(tree.body)
     except SyntaxError:
         raise ToolError(f"calculator: {expression!r} is not an arithmetic expression") from None
-    return float(_eval(tree.body))
+    except (RecursionError, MemoryError):
+        raise ToolError("calculator: expression nested too deeply") from None
 
 
-def _eval(node: ast.AST) -> float:
+def _eval(node: ast.AST) -> Number:
     if isinstance(node, ast.Constant) and isinstance(node.value, int | float) and not isinstance(node.value, bool):
-        return float(node.value)
+        return node.value
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
         value = _eval(node.operand)
         return -value if isinstance(node.op, ast.USub) else value
@@ -67,7 +80,7 @@ def _eval(node: ast.AST) -> float:
             raise ToolError(f"calculator: {exc}") from None
         if isinstance(result, complex) or abs(result) > _MAX_MAGNITUDE:
             raise ToolError("calculator: result out of range")
-        return float(result)
+        return result  # type: ignore[no-any-return]
     if (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Name)
@@ -103,6 +116,8 @@ _EXPRESSION = re.compile(r"[\d.()+\-*/%^ ]*(?:sqrt\()?[\d.()+\-*/%^ ]+")
 
 def extract(message: str) -> dict[str, Any] | None:
     """Find an arithmetic expression in a message (``"what's 15 times 23"`` -> ``15 * 23``)."""
+    if len(message) > 2000:  # an arithmetic question is short; don't parse essays
+        return None
     text = replace_number_words(message.lower())
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text).replace("$", "")
     for pattern, repl in _PHRASES:
@@ -143,7 +158,8 @@ def _looks_like_identifier(candidate: str) -> bool:
 
 @tool(
     "calculator",
-    "Evaluate an arithmetic expression exactly. Supports + - * / // % ** (or ^), parentheses and sqrt().",
+    "Evaluate an arithmetic expression (whole numbers exactly). "
+    "Supports + - * / // % ** (or ^), parentheses and sqrt().",
     CalculatorInput,
     extract=extract,
 )

@@ -62,7 +62,9 @@ def parse_number(token: str) -> float | None:
 
 
 def fmt(value: float) -> str:
-    """A readable number: integers without decimals, others to 6 significant digits."""
+    """A readable number: integers exactly, others to 6 significant digits."""
+    if isinstance(value, int):
+        return f"{value:,}"
     if value == int(value) and abs(value) < 1e15:
         return f"{int(value):,}"
     return f"{value:,.6g}" if abs(value) >= 1e-4 else f"{value:.4g}"

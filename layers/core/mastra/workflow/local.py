@@ -40,7 +40,6 @@ class ExecutionFailed(MastraError):
     """The state machine failed: an error no Catch handled, or a Fail state."""
 
     code = "execution_failed"
-    status = 502
 
     def __init__(self, error: str, cause: str) -> None:
         super().__init__(f"{error}: {cause}", details={"error": error, "cause": cause})
@@ -65,8 +64,10 @@ def _error_of(exc: BaseException) -> _StateError:
 
 
 def _matches(patterns: list[str], error: str) -> bool:
-    if "States.ALL" in patterns or error in patterns:
+    if error in patterns:
         return True
+    if "States.ALL" in patterns:
+        return error != "States.Runtime"  # as on AWS: a broken path or definition is never caught
     return "States.TaskFailed" in patterns and error != "States.Timeout" and not error.startswith("States.")
 
 

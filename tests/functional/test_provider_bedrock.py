@@ -345,3 +345,11 @@ class _RaisingClient:
 def test_socket_timeouts_are_step_timeouts(exc: Exception) -> None:
     with pytest.raises(StepTimeoutError, match="bedrock"):
         BedrockProvider(client=_RaisingClient(exc)).complete(_request())
+
+
+def test_each_call_waits_at_most_the_agents_remaining_budget() -> None:
+    provider = BedrockProvider(region="us-east-1")
+    short, same, long = provider.client_for(2.3), provider.client_for(2.9), provider.client_for(500)
+    assert short is same and short.meta.config.read_timeout == 3
+    assert long.meta.config.read_timeout == 120
+    assert short.meta.config.retries["total_max_attempts"] == 1  # the pipeline retries, not botocore
