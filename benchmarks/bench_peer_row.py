@@ -30,7 +30,7 @@ def build() -> Runtime:
     home = Path(os.environ.get("MASTRA_BENCH_HOME", Path(tempfile.gettempdir()) / "mastra-peer-bench"))
     db = Path(tempfile.mkdtemp(prefix="mastra-peer-db-")) / "mastra.db"
     settings = Settings.from_env(home=home, provider_override=None if PROVIDER == "retrieval" else PROVIDER)
-    return Runtime(settings, store=SQLiteStore(db))
+    return Runtime(settings, store=SQLiteStore(db)).warm()  # load everything now, as the peers build their graphs
 
 
 def serve_one(rt: Runtime, i: int) -> str:
