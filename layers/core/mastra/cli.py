@@ -112,6 +112,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_build_agents(args: argparse.Namespace) -> int:
+    from mastra.agents.agentset import AgentSet
+    from mastra.settings import get_settings
+
+    directory, out = get_settings().agents_dir, Path(args.out)
+    agents = AgentSet.load(directory, out)  # compiles and writes into `out` unless already there
+    print(f"compiled {len(agents.registry)} agents from {directory} into {out / AgentSet.cache_name(directory)}")
+    return 0
+
+
 def find_project_dir(start: Path) -> Path:
     """The nearest directory at or above ``start`` holding ``template.yaml`` and ``functions/``."""
     for candidate in (start, *start.parents):
@@ -176,6 +186,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("schema", help="print the agent spec JSON Schema")
     p.set_defaults(func=cmd_schema)
+
+    p = sub.add_parser("build-agents", help="compile the agent set ahead of time (for a Lambda layer)")
+    p.add_argument("--out", required=True, help="directory to write the compiled set into")
+    p.set_defaults(func=cmd_build_agents)
 
     p = sub.add_parser("validate", help="validate a directory of agent specs")
     p.add_argument("directory")

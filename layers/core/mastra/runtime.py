@@ -76,7 +76,9 @@ class Runtime:
         from mastra.agents.agentset import AgentSet
 
         with self._lock:
-            return AgentSet.load(self.settings.agents_dir, self.settings.cache_dir)
+            return AgentSet.load(
+            self.settings.agents_dir, self.settings.cache_dir, prebuilt_dir=self.settings.prebuilt_dir
+        )
 
     @component
     def store(self) -> Store:

@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 EXAMPLE_AGENTS_DIR = PACKAGE_DIR / "examples" / "agents"
@@ -26,7 +26,23 @@ class Settings(BaseModel):
     home: Path = Field(default_factory=lambda: Path.home() / ".mastra", description="Data directory.")
     agents_dir: Path = Field(EXAMPLE_AGENTS_DIR, description="Directory of agent spec files.")
     tenant_id: str = Field("default", pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="Tenant of local calls.")
-    store: Literal["sqlite"] = Field("sqlite", description="Storage backend.")
+    store: Literal["sqlite", "dynamodb"] = Field("sqlite", description="Storage backend.")
+    table_name: str = Field("mastra", min_length=3, max_length=255, description="DynamoDB table (store=dynamodb).")
+    retention_days: float | None = Field(
+        None, gt=0, description="Stored turns expire after this many days (DynamoDB TTL; none: kept)."
+    )
+    events: Literal["local", "sqs", "off"] = Field(
+        "local", description="Where pipeline events go: in-process to the store, an SQS queue, or nowhere."
+    )
+    events_queue_url: str | None = Field(None, description="SQS queue for events (events=sqs).")
+    pipeline: Literal["local", "stepfunctions"] = Field(
+        "local", description="Run the request pipeline in-process, or as the Step Functions state machine."
+    )
+    pipeline_arn: str | None = Field(None, description="State machine ARN (pipeline=stepfunctions).")
+    pipeline_sync: bool = Field(
+        True, description="StartSyncExecution (Express workflows); false: start and poll (Standard, moto)."
+    )
+    artifacts_bucket: str | None = Field(None, description="S3 bucket for model artifacts and exports.")
     confidence_floor: float = Field(
         0.30, ge=0, le=1, description="Below this routing confidence the fallback agent answers."
     )
@@ -36,10 +52,21 @@ class Settings(BaseModel):
     retry_min_confidence: float = Field(
         0.05, ge=0, le=1, description="A retry candidate needs at least this routing confidence."
     )
+    prebuilt_dir: Path = Field(
+        PACKAGE_DIR / "prebuilt", description="Read-only compiled agent sets shipped with a build (Lambda layer)."
+    )
     provider_override: str | None = Field(
         None, description="Run every agent on this provider (e.g. 'fake' for overhead benchmarks)."
     )
     log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _complete(self) -> Settings:
+        if self.events == "sqs" and not self.events_queue_url:
+            raise ValueError("MASTRA_EVENTS=sqs needs MASTRA_EVENTS_QUEUE_URL")
+        if self.pipeline == "stepfunctions" and not self.pipeline_arn:
+            raise ValueError("MASTRA_PIPELINE=stepfunctions needs MASTRA_PIPELINE_ARN")
+        return self
 
     @property
     def db_path(self) -> Path:

@@ -64,27 +64,43 @@ class AgentSet:
         }
         return cls(registry, space, router, knowledge, fingerprint)
 
+    @staticmethod
+    def cache_name(directory: Path) -> str:
+        """The file name of ``directory``'s compiled set: changes with any spec file or compiler code."""
+        return f"agentset-v{CACHE_FORMAT}-{directory_fingerprint(directory)}-{compiler_digest()}.pkl"
+
     @classmethod
-    def load(cls, directory: str | Path, cache_dir: Path | None = None) -> AgentSet:
-        """Compile ``directory``'s specs, or load the cached compilation if the specs are unchanged."""
+    def load(
+        cls, directory: str | Path, cache_dir: Path | None = None, *, prebuilt_dir: Path | None = None
+    ) -> AgentSet:
+        """Load ``directory``'s compiled agent set, compiling (and caching) it only if needed.
+
+        ``prebuilt_dir`` is read-only: a build step (the Lambda layer's) puts the compiled set
+        there, so a cold start loads it instead of compiling. ``cache_dir`` is written.
+        """
         directory = Path(directory)
-        fingerprint = directory_fingerprint(directory)
-        cached = cache_dir / f"agentset-v{CACHE_FORMAT}-{fingerprint}-{compiler_digest()}.pkl" if cache_dir else None
-        if cached is not None and cached.exists():
-            try:
-                with cached.open("rb") as f:
-                    agents: AgentSet = pickle.load(f)
-                return agents
-            except Exception as exc:  # a corrupt or incompatible cache is rebuilt, never fatal
-                log.warning("ignoring unreadable agent cache %s: %s", cached, exc)
-        agents = cls.compile(AgentRegistry.from_directory(directory), fingerprint)
-        if cached is not None:
-            try:
-                cached.parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(dir=cached.parent, suffix=".tmp")
-                with os.fdopen(fd, "wb") as f:
-                    pickle.dump(agents, f, protocol=pickle.HIGHEST_PROTOCOL)
-                os.replace(tmp, cached)  # atomic: concurrent starts never read a half-written file
-            except OSError as exc:
-                log.warning("cannot write agent cache %s: %s", cached, exc)
+        name = cls.cache_name(directory)
+        for candidate in (d / name for d in (prebuilt_dir, cache_dir) if d is not None):
+            if candidate.exists():
+                try:
+                    with candidate.open("rb") as f:
+                        agents: AgentSet = pickle.load(f)  # noqa: S301 - our own build artifact
+                    return agents
+                except Exception as exc:  # a corrupt or incompatible file is rebuilt, never fatal
+                    log.warning("ignoring unreadable compiled agents %s: %s", candidate, exc)
+        agents = cls.compile(AgentRegistry.from_directory(directory), directory_fingerprint(directory))
+        if cache_dir is not None:
+            agents.save(cache_dir / name)
         return agents
+
+    def save(self, path: Path) -> None:
+        """Write atomically: concurrent starts never read a half-written file."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+            with os.fdopen(fd, "wb") as f:
+                pickle.dump(self, f, protocol=pickle.HIGHEST_PROTOCOL)
+            os.chmod(tmp, 0o644)  # mkstemp makes it 0600; Lambda reads layer files as another user
+            os.replace(tmp, path)
+        except OSError as exc:
+            log.warning("cannot write compiled agents %s: %s", path, exc)
