@@ -1,0 +1,325 @@
+"""template.yaml is the whole stack: it lints clean, grants each function only what it needs, and agrees
+with the code (one function per handler, the settings it sets, the layers the build produces)."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from mastra.pipeline import STEPS
+from mastra.settings import Settings
+
+REPO = Path(__file__).resolve().parents[2]
+TEMPLATE = REPO / "template.yaml"
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """Reads CloudFormation's short-form tags as one-key dicts: ``!Ref Table`` -> ``{"!Ref": "Table"}``."""
+
+
+def _tagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    if isinstance(node, yaml.ScalarNode):
+        return {f"!{suffix}": loader.construct_scalar(node)}
+    if isinstance(node, yaml.SequenceNode):
+        return {f"!{suffix}": loader.construct_sequence(node, deep=True)}
+    return {f"!{suffix}": loader.construct_mapping(node, deep=True)}  # type: ignore[arg-type]
+
+
+_CfnLoader.add_multi_constructor("!", _tagged)
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    return yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def resources(template: dict[str, Any]) -> dict[str, Any]:
+    return template["Resources"]  # type: ignore[no-any-return]
+
+
+def _functions(resources: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {k: v["Properties"] for k, v in resources.items() if v["Type"] == "AWS::Serverless::Function"}
+
+
+def _target(value: Any) -> str:
+    """The logical id an intrinsic points at (``!Ref X``, ``!GetAtt X.Attr``); anything else fails."""
+    assert isinstance(value, dict) and len(value) == 1, f"expected !Ref or !GetAtt, got {value!r}"
+    ((tag, arg),) = value.items()
+    assert tag in ("!Ref", "!GetAtt"), value
+    return str(arg).split(".")[0]
+
+
+def _policies(props: dict[str, Any]) -> set[tuple[str, str]]:
+    """A function's policies as {(SAM policy template, the resource it is scoped to) | ("Statement", Sid)}."""
+    out: set[tuple[str, str]] = set()
+    for policy in props.get("Policies", []):
+        assert isinstance(policy, dict) and len(policy) == 1, f"managed or malformed policy: {policy!r}"
+        ((name, params),) = policy.items()
+        if name == "Statement":
+            out |= {("Statement", statement["Sid"]) for statement in params}
+        else:
+            (target,) = {_target(v) for v in params.values()}
+            out.add((name, target))
+    return out
+
+
+def _statements(props: dict[str, Any]) -> list[dict[str, Any]]:
+    return [s for p in props.get("Policies", []) if isinstance(p, dict) for s in p.get("Statement", [])]
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+# ---- lint ----------------------------------------------------------------------------------------
+
+
+def test_cfn_lint_reports_no_errors_or_warnings() -> None:
+    from cfnlint.api import lint_file
+
+    matches = lint_file(TEMPLATE)  # errors and warnings; informational checks are off by default
+    assert not matches, "\n".join(str(m) for m in matches)
+
+
+# ---- one function per handler ---------------------------------------------------------------------
+
+
+def test_every_handler_has_a_function_and_every_function_a_handler(resources: dict[str, Any]) -> None:
+    handlers = {p.parent.name for p in (REPO / "functions").glob("*/app.py")}
+    declared = {}
+    for logical, props in _functions(resources).items():
+        match = re.fullmatch(r"functions/(\w+)/", props["CodeUri"])
+        assert match, f"{logical}: CodeUri {props['CodeUri']!r} is not functions/<name>/"
+        assert props["Handler"] == "app.handler", logical
+        declared[match.group(1)] = logical
+    assert set(declared) == handlers
+    for step, (logical, _) in STEPS.items():
+        assert declared[step] == logical
+
+
+def test_functions_share_runtime_tracing_and_the_core_layer(template: dict[str, Any]) -> None:
+    function = template["Globals"]["Function"]
+    assert function["Runtime"] == "python3.12" and function["Architectures"] == ["arm64"]
+    assert function["Tracing"] == "Active"
+    assert function["Layers"] == [{"!Ref": "CoreLayer"}]
+
+
+def test_function_requirements_are_empty_the_layers_carry_the_dependencies() -> None:
+    for path in (REPO / "functions").glob("*/requirements.txt"):
+        lines = [line.strip() for line in path.read_text().splitlines() if line.strip()]
+        assert lines and all(line.startswith("#") for line in lines), path
+
+
+# ---- least privilege ------------------------------------------------------------------------------
+
+EXPECTED_POLICIES: dict[str, set[tuple[str, str]]] = {
+    "SelectAgentFunction": set(),
+    "AnalyzeSentimentFunction": set(),
+    "ReflectFunction": set(),
+    "ExecuteAgentFunction": {("DynamoDBReadPolicy", "Table"), ("Statement", "InvokeBedrockModels")},
+    "RememberFunction": {("DynamoDBCrudPolicy", "Table"), ("SQSSendMessagePolicy", "EventsQueue")},
+    "EventConsumerFunction": {("DynamoDBCrudPolicy", "Table"), ("SQSPollerPolicy", "EventsQueue")},
+    "ApiFunction": {
+        ("DynamoDBReadPolicy", "Table"),
+        ("SQSSendMessagePolicy", "EventsQueue"),
+        ("Statement", "RunRequestPipeline"),
+        ("Statement", "ReadRequestPipelineExecutions"),
+    },
+}
+
+
+def test_each_function_has_exactly_its_policies(resources: dict[str, Any]) -> None:
+    functions = _functions(resources)
+    assert set(functions) == set(EXPECTED_POLICIES)
+    for logical, props in functions.items():
+        assert "Role" not in props, f"{logical}: a hand-made role bypasses these checks"
+        assert _policies(props) == EXPECTED_POLICIES[logical], logical
+
+
+def test_no_function_statement_allows_every_resource(resources: dict[str, Any]) -> None:
+    for logical, props in _functions(resources).items():
+        for statement in _statements(props):
+            assert statement["Effect"] == "Allow"
+            assert "*" not in _as_list(statement["Resource"]), f"{logical}: {statement['Sid']}"
+            assert not any(a == "*" or a.endswith(":*") for a in _as_list(statement["Action"])), logical
+
+
+def test_the_state_machine_invokes_its_steps_and_only_log_delivery_is_unscoped(resources: dict[str, Any]) -> None:
+    props = resources["RequestPipeline"]["Properties"]
+    invoked = {_target(p["LambdaInvokePolicy"]["FunctionName"]) for p in props["Policies"] if "LambdaInvokePolicy" in p}
+    assert invoked == {logical for logical, _ in STEPS.values()}
+    unscoped = [s["Sid"] for s in _statements(props) if "*" in _as_list(s["Resource"])]
+    assert unscoped == ["DeliverExecutionLogs"]  # CloudWatch Logs' delivery APIs take no resource ARN
+    assert all(a.startswith("logs:") for a in _statements(props)[0]["Action"])
+
+
+def test_the_api_may_start_and_describe_only_the_request_pipeline(resources: dict[str, Any]) -> None:
+    statements = {s["Sid"]: s for s in _statements(resources["ApiFunction"]["Properties"])}
+    run = statements["RunRequestPipeline"]
+    assert set(run["Action"]) == {"states:StartSyncExecution", "states:StartExecution"}
+    assert run["Resource"] == {"!Ref": "RequestPipeline"}
+    describe = statements["ReadRequestPipelineExecutions"]
+    assert describe["Action"] == "states:DescribeExecution"
+    arns = [sub["!Sub"] for sub in describe["Resource"]]
+    assert {pattern.split(":")[-3] for pattern, _ in arns} == {"express", "execution"}
+    for pattern, names in arns:
+        assert pattern.endswith(":${Name}:*") and names == {"Name": {"!GetAtt": "RequestPipeline.Name"}}
+
+
+def test_bedrock_is_limited_to_foundation_models(resources: dict[str, Any]) -> None:
+    (statement,) = _statements(resources["ExecuteAgentFunction"]["Properties"])
+    assert statement["Resource"]["!Sub"].endswith(":bedrock:${AWS::Region}::foundation-model/*")
+
+
+# ---- settings reach the code only as environment variables --------------------------------------
+
+
+def _environment(template: dict[str, Any], function: str) -> dict[str, Any]:
+    variables = dict(template["Globals"]["Function"]["Environment"]["Variables"])
+    own = template["Resources"][function]["Properties"].get("Environment", {}).get("Variables", {})
+    return {**variables, **own}
+
+
+def test_environment_names_real_settings_and_validates(template: dict[str, Any]) -> None:
+    parameters = template["Parameters"]
+    stand_ins = {
+        "Table": "mastra-Table-1",
+        "EventsQueue": "https://sqs.us-east-1.amazonaws.com/1/q",
+        "ArtifactsBucket": "mastra-artifacts",
+        "RequestPipeline": "arn:aws:states:us-east-1:1:stateMachine:p",
+    }
+
+    def resolve(value: Any) -> str:
+        if isinstance(value, dict):
+            name = value["!Ref"]
+            return str(parameters[name]["Default"]) if name in parameters else stand_ins[name]
+        return str(value)
+
+    for function in _functions(template["Resources"]):
+        env = {k: resolve(v) for k, v in _environment(template, function).items()}
+        assert env["POWERTOOLS_SERVICE_NAME"] == "mastra" and env["POWERTOOLS_METRICS_NAMESPACE"] == "Mastra"
+        assert env["POWERTOOLS_LOG_LEVEL"] == "INFO"
+        for name in env:
+            if name.startswith("MASTRA_"):
+                assert name[len("MASTRA_") :].lower() in Settings.model_fields, name
+        settings = Settings.from_env(env)
+        assert (settings.store, settings.events, settings.table_name) == ("dynamodb", "sqs", "mastra-Table-1")
+        assert settings.retention_days == 365 and str(settings.home) == "/tmp/mastra"
+        assert settings.confidence_floor == Settings.model_fields["confidence_floor"].default
+        expected = "stepfunctions" if function == "ApiFunction" else "local"
+        assert settings.pipeline == expected, function
+
+
+# ---- data resources (the moto tests build theirs from these same properties) --------------------
+
+
+def test_table(resources: dict[str, Any]) -> None:
+    props = resources["Table"]["Properties"]
+    assert {(a["AttributeName"], a["AttributeType"]) for a in props["AttributeDefinitions"]} == {
+        ("PK", "S"),
+        ("SK", "S"),
+        ("GSI1PK", "S"),
+        ("GSI1SK", "S"),
+    }
+    assert props["KeySchema"] == [
+        {"AttributeName": "PK", "KeyType": "HASH"},
+        {"AttributeName": "SK", "KeyType": "RANGE"},
+    ]
+    (gsi,) = props["GlobalSecondaryIndexes"]
+    assert gsi["IndexName"] == "GSI1" and gsi["Projection"] == {"ProjectionType": "ALL"}
+    assert gsi["KeySchema"] == [
+        {"AttributeName": "GSI1PK", "KeyType": "HASH"},
+        {"AttributeName": "GSI1SK", "KeyType": "RANGE"},
+    ]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert props["SSESpecification"] == {"SSEEnabled": True}
+
+
+def test_events_queue_redrives_to_the_dead_letter_queue(resources: dict[str, Any]) -> None:
+    queue, dlq = resources["EventsQueue"]["Properties"], resources["EventsDLQ"]["Properties"]
+    consumer = resources["EventConsumerFunction"]["Properties"]
+    assert queue["SqsManagedSseEnabled"] is True and dlq["SqsManagedSseEnabled"] is True
+    assert queue["VisibilityTimeout"] == 6 * consumer["Timeout"]
+    assert queue["RedrivePolicy"] == {"deadLetterTargetArn": {"!GetAtt": "EventsDLQ.Arn"}, "maxReceiveCount": 3}
+    assert dlq["MessageRetentionPeriod"] == 1209600
+
+
+def test_event_consumer_reads_the_queue_with_partial_batch_failures(resources: dict[str, Any]) -> None:
+    consumer = resources["EventConsumerFunction"]["Properties"]
+    # `Events: {Type: SQS}` would also attach AWSLambdaSQSQueueExecutionRole (every queue in the account).
+    assert all(e["Type"] != "SQS" for e in consumer.get("Events", {}).values())
+    (mapping,) = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
+    assert mapping["EventSourceArn"] == {"!GetAtt": "EventsQueue.Arn"}
+    assert mapping["FunctionName"] == {"!Ref": "EventConsumerFunction"}
+    assert mapping["BatchSize"] == 10 and mapping["MaximumBatchingWindowInSeconds"] == 1
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_artifacts_bucket_is_private_encrypted_versioned_and_tls_only(resources: dict[str, Any]) -> None:
+    props = resources["ArtifactsBucket"]["Properties"]
+    (rule,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms")
+    assert set(props["PublicAccessBlockConfiguration"].values()) == {True}
+    assert len(props["PublicAccessBlockConfiguration"]) == 4
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert props["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    policy = resources["ArtifactsBucketPolicy"]["Properties"]
+    assert policy["Bucket"] == {"!Ref": "ArtifactsBucket"}
+    (deny,) = policy["PolicyDocument"]["Statement"]
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert deny["Resource"] == [{"!GetAtt": "ArtifactsBucket.Arn"}, {"!Sub": "${ArtifactsBucket.Arn}/*"}]
+
+
+# ---- API, layers, outputs ---------------------------------------------------------------------------
+
+
+def test_http_api_sends_every_route_to_the_api_function(resources: dict[str, Any]) -> None:
+    events = resources["ApiFunction"]["Properties"]["Events"]
+    (event,) = events.values()
+    assert event["Type"] == "HttpApi" and event["Properties"] == {"ApiId": {"!Ref": "HttpApi"}}  # $default route
+
+
+def test_layers(resources: dict[str, Any]) -> None:
+    core, api = resources["CoreLayer"], resources["ApiLayer"]
+    assert core["Properties"]["ContentUri"] == "layers/core/" and core["Metadata"]["BuildMethod"] == "makefile"
+    assert "build-CoreLayer:" in (REPO / "layers" / "core" / "Makefile").read_text()
+    assert api["Properties"]["ContentUri"] == "layers/api/" and api["Metadata"]["BuildMethod"] == "python3.12"
+    assert api["Metadata"]["BuildArchitecture"] == "arm64"
+    for logical, props in _functions(resources).items():
+        expected = [{"!Ref": "ApiLayer"}] if logical == "ApiFunction" else None
+        assert props.get("Layers") == expected, logical
+
+
+def test_the_layer_build_writes_the_compiled_agents_where_settings_look() -> None:
+    makefile = (REPO / "layers" / "core" / "Makefile").read_text()
+    default = Settings.model_fields["prebuilt_dir"].default
+    assert f'--out "$(ARTIFACTS_DIR)/python/mastra/{default.name}"' in makefile
+    assert default.parent.name == "mastra"
+
+
+def test_api_layer_requirements_match_the_api_extra() -> None:
+    def names(lines: list[str]) -> set[str]:
+        return {re.split(r"[<>=!~\[ ;]", line.strip(), maxsplit=1)[0].lower() for line in lines}
+
+    layer = [line for line in (REPO / "layers/api/requirements.txt").read_text().splitlines() if line.strip()]
+    layer = [line for line in layer if not line.startswith("#")]
+    extra = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]["api"]
+    assert names(layer) == names(extra) - {"uvicorn"}  # uvicorn serves locally (`mastra serve`) only
+
+
+def test_outputs(template: dict[str, Any]) -> None:
+    assert set(template["Outputs"]) == {
+        "ApiUrl",
+        "RequestPipelineArn",
+        "TableName",
+        "EventsQueueUrl",
+        "ArtifactsBucketName",
+    }
