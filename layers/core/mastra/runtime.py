@@ -77,8 +77,8 @@ class Runtime:
 
         with self._lock:
             return AgentSet.load(
-            self.settings.agents_dir, self.settings.cache_dir, prebuilt_dir=self.settings.prebuilt_dir
-        )
+                self.settings.agents_dir, self.settings.cache_dir, prebuilt_dir=self.settings.prebuilt_dir
+            )
 
     @component
     def store(self) -> Store:

@@ -84,7 +84,7 @@ class AgentSet:
             if candidate.exists():
                 try:
                     with candidate.open("rb") as f:
-                        agents: AgentSet = pickle.load(f)  # noqa: S301 - our own build artifact
+                        agents: AgentSet = pickle.load(f)
                     return agents
                 except Exception as exc:  # a corrupt or incompatible file is rebuilt, never fatal
                     log.warning("ignoring unreadable compiled agents %s: %s", candidate, exc)
