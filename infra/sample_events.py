@@ -9,6 +9,7 @@ each Task's input is recorded as its function's sample event. The API gets API G
 
 from __future__ import annotations
 
+import hashlib
 import json
 import tempfile
 from functools import partial
@@ -69,6 +70,31 @@ def http_event(method: str, path: str, body: dict[str, Any] | None = None) -> di
     }
 
 
+def sqs_event(bodies: list[str]) -> dict[str, Any]:
+    """An SQS event source mapping event: one record per message body."""
+    arn = "arn:aws:sqs:us-east-1:123456789012:mastra-events"
+    records = [
+        {
+            "messageId": f"0000000{i}-1111-2222-3333-444444444444",
+            "receiptHandle": f"receipt-{i}",
+            "body": body,
+            "attributes": {
+                "ApproximateReceiveCount": "1",
+                "SentTimestamp": "1764000000000",
+                "SenderId": "AROAEXAMPLE:mastra-remember",
+                "ApproximateFirstReceiveTimestamp": "1764000000001",
+            },
+            "messageAttributes": {},
+            "md5OfBody": hashlib.md5(body.encode()).hexdigest(),
+            "eventSource": "aws:sqs",
+            "eventSourceARN": arn,
+            "awsRegion": "us-east-1",
+        }
+        for i, body in enumerate(bodies)
+    ]
+    return {"Records": records}
+
+
 def main() -> None:
     captured: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as home:
@@ -80,6 +106,7 @@ def main() -> None:
 
         machine = LocalStateMachine(definition(), {resource(name): partial(record, name) for name in STEPS})
         machine.run({"request": REQUEST})
+        published = [e.body for e in rt.store.list_events(REQUEST["tenant_id"], REQUEST["request_id"])]
     EVENTS.mkdir(exist_ok=True)
     for name, event in captured.items():
         (EVENTS / f"{name}.json").write_text(json.dumps(event, indent=2) + "\n")
@@ -91,6 +118,7 @@ def main() -> None:
         ),
         "api_agents": http_event("GET", "/v1/agents"),
         "api_chat_invalid": http_event("POST", "/v1/chat", {"message": "", "user_id": "local-user"}),
+        "event_consumer": sqs_event([json.dumps({"events": published})]),
     }
     for name, event in samples.items():
         (EVENTS / f"{name}.json").write_text(json.dumps(event, indent=2) + "\n")

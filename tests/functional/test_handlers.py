@@ -64,6 +64,46 @@ def test_remember_handler_stores_the_turn_once(use_runtime: Runtime) -> None:
     assert len(use_runtime.store.recent_messages("default", out["thread_id"], 10)) == 2
 
 
+def test_event_consumer_stores_a_batch_once(use_runtime: Runtime) -> None:
+    sample = event("event_consumer")
+    for _ in range(2):  # SQS delivers at least once: a redelivered batch is stored once
+        assert invoke_function(REPO, "event_consumer", sample) == {"batchItemFailures": []}
+    batch = json.loads(sample["Records"][0]["body"])
+    stored = use_runtime.store.list_events("default", batch["events"][0]["request_id"])
+    assert [e.event_id for e in stored] == [e["event_id"] for e in batch["events"]]
+
+
+def test_event_consumer_reports_only_the_bad_messages(use_runtime: Runtime) -> None:
+    good = event("event_consumer")["Records"][0]
+    unknown = json.loads(good["body"])
+    unknown["events"][0] = dict(unknown["events"][0], version=99, event_id="x:request.received")
+    records = [
+        dict(good, messageId="bad-json", body="{not json"),
+        good,
+        dict(good, messageId="unknown-version", body=json.dumps(unknown)),
+        dict(good, messageId="not-a-batch", body=json.dumps({"type": "request.received"})),
+    ]
+    out = invoke_function(REPO, "event_consumer", {"Records": records})
+    assert out == {"batchItemFailures": [{"itemIdentifier": m} for m in ("bad-json", "unknown-version", "not-a-batch")]}
+    # The good message was stored; nothing of the unknown batch was (it is parked whole, then redriven).
+    assert len(use_runtime.store.list_events("default", json.loads(good["body"])["events"][0]["request_id"])) == 4
+
+
+def test_event_consumer_fails_the_whole_batch_when_the_store_is_down(
+    use_runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+
+    from mastra.errors import StorageError
+
+    def down(records: object) -> None:
+        raise StorageError("table is throttled")
+
+    monkeypatch.setattr(use_runtime.store, "record_events", down)
+    with pytest.raises(BatchProcessingError):  # all failed: Lambda errors and SQS redelivers everything
+        invoke_function(REPO, "event_consumer", event("event_consumer"))
+
+
 def test_bad_events_fail_with_a_named_error(use_runtime: Runtime) -> None:
     from pydantic import ValidationError
 

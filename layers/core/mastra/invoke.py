@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -18,6 +19,9 @@ from types import ModuleType
 from typing import Any
 
 _MODULES: dict[Path, ModuleType] = {}
+# Loading runs module code; two threads loading handlers at once (a Parallel state under moto)
+# can deadlock on their shared imports, so modules load one at a time.
+_LOAD_LOCK = threading.Lock()
 
 
 @dataclass
@@ -48,12 +52,15 @@ def load_handler_module(project_dir: Path, function: str) -> ModuleType:
         raise FileNotFoundError(f"no handler {path} (functions: {', '.join(available)})")
     module = _MODULES.get(path)
     if module is None:
-        spec = importlib.util.spec_from_file_location(f"mastra_function_{function}", path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        with contextlib.redirect_stdout(sys.stderr):
-            spec.loader.exec_module(module)
-        _MODULES[path] = module
+        with _LOAD_LOCK:
+            module = _MODULES.get(path)
+            if module is None:
+                spec = importlib.util.spec_from_file_location(f"mastra_function_{function}", path)
+                assert spec is not None and spec.loader is not None
+                module = importlib.util.module_from_spec(spec)
+                with contextlib.redirect_stdout(sys.stderr):
+                    spec.loader.exec_module(module)
+                _MODULES[path] = module
     return module
 
 

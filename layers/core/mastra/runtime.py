@@ -7,11 +7,12 @@ kept for the life of the process (a warm Lambda container, a ``mastra serve`` wo
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
 from functools import cache, partial
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from mastra import errors
 from mastra.ids import new_id
@@ -21,35 +22,50 @@ from mastra.settings import Settings, get_settings
 if TYPE_CHECKING:
     from mastra.agents.agentset import AgentSet
     from mastra.agents.executor import AgentExecutor
+    from mastra.events import EventPublisher
     from mastra.providers import ModelProvider, ProviderFactory
     from mastra.reflection import HeuristicReflector
     from mastra.sentiment import SentimentModel
     from mastra.storage import Store
-    from mastra.workflow import LocalStateMachine
 
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class component(Generic[T]):
     """A lazily built component, built once per runtime even when threads race for it.
 
-    ``functools.cached_property`` does not lock (since Python 3.12), so two API threads could each
-    build the agent set; this builds under the runtime's lock and checks again inside it.
+    Each component has its own lock: building one (say, sentiment, which imports its lexicon)
+    never blocks threads that need another. A component that needs others takes their locks
+    after its own, always from dependent to dependency, so the locks cannot form a cycle.
     """
+
+    _guard = threading.Lock()
 
     def __init__(self, build: Callable[[Any], T]) -> None:
         self.build = build
         self.name = build.__name__
 
+    def _lock_of(self, obj: Any) -> threading.Lock:
+        with self._guard:
+            locks: dict[str, threading.Lock] = obj.__dict__.setdefault("_component_locks", {})
+            return locks.setdefault(self.name, threading.Lock())
+
     def __get__(self, obj: Any, owner: type | None = None) -> T:
         if obj is None:
             return self  # type: ignore[return-value]
         if self.name not in obj.__dict__:
-            with obj._lock:
+            with self._lock_of(obj):
                 if self.name not in obj.__dict__:
                     obj.__dict__[self.name] = self.build(obj)
         return obj.__dict__[self.name]  # type: ignore[no-any-return]
+
+
+class PipelineRunner(Protocol):
+    def run(self, data: dict[str, Any]) -> Any:
+        """Run the request pipeline on its input state; raise ``ExecutionFailed`` if it fails."""
+        ...
 
 
 class Runtime:
@@ -69,32 +85,46 @@ class Runtime:
         self._provider_instances = providers
         self._sleep = sleep
         self._strict_json = strict_json
-        self._lock = threading.RLock()  # reentrant: building one component builds others
 
     @component
     def agents(self) -> AgentSet:
         from mastra.agents.agentset import AgentSet
 
-        with self._lock:
-            return AgentSet.load(
-                self.settings.agents_dir, self.settings.cache_dir, prebuilt_dir=self.settings.prebuilt_dir
-            )
+        return AgentSet.load(self.settings.agents_dir, self.settings.cache_dir, prebuilt_dir=self.settings.prebuilt_dir)
 
     @component
     def store(self) -> Store:
         if self._store is not None:
             return self._store
+        if self.settings.store == "dynamodb":
+            from mastra.storage.dynamodb import DynamoDBStore
+
+            return DynamoDBStore(self.settings.table_name, retention_days=self.settings.retention_days)
         from mastra.storage.sqlite import SQLiteStore
 
-        with self._lock:
-            return SQLiteStore(self.settings.db_path)
+        return SQLiteStore(self.settings.db_path)
+
+    @component
+    def publisher(self) -> EventPublisher:
+        """Where pipeline events go (``MASTRA_EVENTS``)."""
+        kind = self.settings.events
+        if kind == "sqs":
+            from mastra.events.sqs import SQSPublisher
+
+            return SQSPublisher(self.settings.events_queue_url or "")
+        if kind == "local":
+            from mastra.events.local import StorePublisher
+
+            return StorePublisher(self.store)
+        from mastra.events import NullPublisher
+
+        return NullPublisher()
 
     @component
     def sentiment(self) -> SentimentModel:
         from mastra.sentiment import DefaultSentiment
 
-        with self._lock:
-            return DefaultSentiment()
+        return DefaultSentiment()
 
     @component
     def reflector(self) -> HeuristicReflector:
@@ -121,7 +151,12 @@ class Runtime:
         return AgentExecutor(self.providers)
 
     @component
-    def pipeline(self) -> LocalStateMachine:
+    def pipeline(self) -> PipelineRunner:
+        """The request pipeline: in-process, or the Step Functions state machine (``MASTRA_PIPELINE``)."""
+        if self.settings.pipeline == "stepfunctions":
+            from mastra.workflow.stepfunctions import StepFunctionsRunner
+
+            return StepFunctionsRunner(self.settings.pipeline_arn or "", sync=self.settings.pipeline_sync)
         from mastra import steps
         from mastra.pipeline import STEPS, definition, resource
         from mastra.workflow import LocalStateMachine
@@ -130,10 +165,26 @@ class Runtime:
         return LocalStateMachine(definition(), resources, sleep=self._sleep, strict_json=self._strict_json)
 
     def warm(self) -> Runtime:
-        """Build every component now (at process start) rather than inside the first request."""
-        for component in ("agents", "sentiment", "store", "reflector", "executor", "pipeline"):
-            getattr(self, component)
+        """Build the components requests need now (at process start), not inside the first request.
+
+        With the Step Functions pipeline, the steps run in their own functions: only the store,
+        the publisher and the runner are needed here.
+        """
+        names = ["store", "publisher", "pipeline"]
+        if self.settings.pipeline == "local":
+            names += ["agents", "sentiment", "reflector", "executor"]
+        for name in names:
+            getattr(self, name)
         return self
+
+    def _report_failure(self, context: RequestContext, error: errors.MastraError) -> None:
+        """Publish ``request.failed``; a failure to publish must not hide the request's own error."""
+        from mastra.events.build import request_failed
+
+        try:
+            self.publisher.publish([request_failed(context, type(error).__name__, error.message)])
+        except errors.MastraError as exc:
+            log.error("could not publish request.failed for %s: %s", context.request_id, exc.message)
 
     # ---- requests ------------------------------------------------------------------------------
     def new_request(self, request: ChatRequest, *, tenant_id: str | None = None) -> RequestContext:
@@ -160,7 +211,9 @@ class Runtime:
         try:
             output = self.pipeline.run({"request": context.model_dump()})
         except ExecutionFailed as exc:
-            raise error_from_execution(exc.error, exc.cause) from None
+            error = error_from_execution(exc.error, exc.cause)
+            self._report_failure(context, error)
+            raise error from None
         response = ChatResponse.model_validate(output)
         response.timings_ms["total"] = round((time.perf_counter() - started) * 1000, 3)
         return response

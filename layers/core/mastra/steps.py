@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from mastra.events.build import events_for_turn
 from mastra.models import (
     AttemptSummary,
     ChatResponse,
@@ -269,5 +270,8 @@ def remember(event: dict[str, Any], runtime: Runtime | None = None) -> dict[str,
             assistant_message=message("assistant", response.answer, "1", now),
         )
     )
+    # After the turn is stored: if publishing fails, the step is retried, the turn is not written
+    # twice and the events (deterministic ids) are stored once.
+    rt.publisher.publish(events_for_turn(request, response))
     body["timings_ms"]["remember"] = _ms(started)
     return body

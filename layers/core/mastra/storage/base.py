@@ -5,6 +5,7 @@ Key design (the same in every backend; tenant first, so isolation is a matter of
     thread    (tenant_id, thread_id)              -> owner user_id, timestamps, message count
     message   (tenant_id, thread_id, message_id)  -> role, content, agent, request   [message_id sorts by time]
     request   (tenant_id, request_id)             -> the full response of a handled request
+    event     (tenant_id, request_id, event_id)   -> a pipeline event, stored at most once
     by user   (tenant_id, user_id, updated_at)    -> the user's threads, newest first
 
 Writes of one turn are atomic and idempotent on the request id: a retried step never duplicates
@@ -17,7 +18,7 @@ from abc import ABC, abstractmethod
 from typing import ClassVar
 
 from mastra.errors import ConflictError, InvalidRequestError
-from mastra.storage.models import Message, Page, RequestRecord, Thread, Turn
+from mastra.storage.models import EventRecord, Message, Page, RequestRecord, Thread, Turn
 
 MAX_PAGE = 200
 
@@ -69,6 +70,15 @@ class Store(ABC):
         items = items[:limit]
         return Page[Thread](items=items, next_cursor=self._thread_cursor(items[-1]) if more else None)
 
+    def record_events(self, events: list[EventRecord]) -> None:
+        """Store pipeline events; an event id seen before is not stored twice."""
+        if events:
+            self._write_events(events)
+
+    def list_events(self, tenant_id: str, request_id: str) -> list[EventRecord]:
+        """A request's events in the order they occurred."""
+        return sorted(self._events_of(tenant_id, request_id), key=lambda e: (e.occurred_at, e.event_id))
+
     @staticmethod
     def _thread_cursor(thread: Thread) -> str:
         return f"{thread.updated_at:.6f}|{thread.thread_id}"
@@ -94,6 +104,12 @@ class Store(ABC):
     @abstractmethod
     def _threads_of(self, tenant_id: str, user_id: str, cursor: str | None, limit: int) -> list[Thread]:
         """Newest first, strictly before ``cursor`` (see :meth:`_thread_cursor`)."""
+
+    @abstractmethod
+    def _write_events(self, events: list[EventRecord]) -> None: ...
+
+    @abstractmethod
+    def _events_of(self, tenant_id: str, request_id: str) -> list[EventRecord]: ...
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

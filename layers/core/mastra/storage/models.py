@@ -51,6 +51,18 @@ class Turn(BaseModel):
     assistant_message: Message
 
 
+class EventRecord(BaseModel):
+    """A pipeline event as stored (the store does not interpret ``body``)."""
+
+    tenant_id: str
+    request_id: str
+    event_id: str
+    type: str
+    version: int
+    occurred_at: float
+    body: dict[str, Any]
+
+
 class Page(BaseModel, Generic[T]):
     items: list[T]
     next_cursor: str | None = None

@@ -18,9 +18,9 @@ from typing import Any
 
 from mastra.errors import ConflictError, StorageError
 from mastra.storage.base import Store
-from mastra.storage.models import Message, RequestRecord, Thread, Turn
+from mastra.storage.models import EventRecord, Message, RequestRecord, Thread, Turn
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS threads (
     tenant_id TEXT NOT NULL, thread_id TEXT NOT NULL, user_id TEXT NOT NULL,
@@ -38,6 +38,11 @@ CREATE TABLE IF NOT EXISTS requests (
     tenant_id TEXT NOT NULL, request_id TEXT NOT NULL, user_id TEXT NOT NULL, thread_id TEXT NOT NULL,
     created_at REAL NOT NULL, response TEXT NOT NULL,
     PRIMARY KEY (tenant_id, request_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS events (
+    tenant_id TEXT NOT NULL, request_id TEXT NOT NULL, event_id TEXT NOT NULL,
+    type TEXT NOT NULL, version INTEGER NOT NULL, occurred_at REAL NOT NULL, body TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, request_id, event_id)
 ) WITHOUT ROWID;
 """
 _MESSAGE_COLUMNS = "tenant_id, thread_id, message_id, role, content, user_id, request_id, agent_id, created_at"
@@ -126,6 +131,46 @@ class SQLiteStore(Store):
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
+
+    def _write_events(self, events: list[EventRecord]) -> None:
+        rows = [
+            (e.tenant_id, e.request_id, e.event_id, e.type, e.version, e.occurred_at, json.dumps(e.body))
+            for e in events
+        ]
+        conn = self._conn()
+        with self._errors("record events"):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany("INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
+    def _events_of(self, tenant_id: str, request_id: str) -> list[EventRecord]:
+        with self._errors("read events"):
+            rows = (
+                self._conn()
+                .execute(
+                    "SELECT event_id, type, version, occurred_at, body FROM events "
+                    "WHERE tenant_id = ? AND request_id = ?",
+                    (tenant_id, request_id),
+                )
+                .fetchall()
+            )
+        return [
+            EventRecord(
+                tenant_id=tenant_id,
+                request_id=request_id,
+                event_id=r[0],
+                type=r[1],
+                version=r[2],
+                occurred_at=r[3],
+                body=json.loads(r[4]),
+            )
+            for r in rows
+        ]
 
     @staticmethod
     def _message_row(m: Message) -> tuple[Any, ...]:

@@ -1,0 +1,40 @@
+"""AWS clients: built on first use, then shared by the whole process.
+
+Nothing creates a client at import time: Lambda runs module code in every cold start's INIT phase,
+so import-time clients would make each function pay for clients it may never use (and could pin
+a region or endpoint before settings or test fixtures act). Endpoints follow boto3's own
+configuration, so ``AWS_ENDPOINT_URL`` (or ``AWS_ENDPOINT_URL_DYNAMODB`` ...) points every client
+at LocalStack or a moto server with no code change.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+_lock = threading.Lock()
+_clients: dict[str, Any] = {}
+
+
+def client(service: str) -> Any:
+    """The process's client for ``service`` (thread-safe; boto3 clients are, sessions are not)."""
+    found = _clients.get(service)
+    if found is None:
+        with _lock:
+            found = _clients.get(service)
+            if found is None:
+                import boto3
+                from botocore.config import Config
+
+                config = Config(
+                    retries={"mode": "standard", "total_max_attempts": 3}, connect_timeout=3, read_timeout=10
+                )
+                session: Any = boto3.session.Session()  # Any: the stubs overload client() per service name
+                found = _clients[service] = session.client(service, config=config)
+    return found
+
+
+def reset() -> None:
+    """Forget every client (tests call this when they start or stop a mocked AWS)."""
+    with _lock:
+        _clients.clear()

@@ -1,0 +1,90 @@
+"""The events of a finished request, derived from its response.
+
+Event ids are deterministic (``<request>:<type>[:<attempt>]``): when Step Functions retries the
+step that publishes them, the same events are published again and stored once.
+"""
+
+from __future__ import annotations
+
+from mastra.events.models import (
+    AgentCompleted,
+    AgentSelected,
+    Event,
+    ReflectionVerdict,
+    RequestFailed,
+    RequestReceived,
+)
+from mastra.models import ChatResponse, RequestContext
+
+
+def events_for_turn(request: RequestContext, response: ChatResponse) -> list[Event]:
+    rid, tenant = request.request_id, request.tenant_id
+    trace = response.trace
+    sel = trace.selection
+    events: list[Event] = [
+        RequestReceived(
+            event_id=f"{rid}:request.received",
+            tenant_id=tenant,
+            request_id=rid,
+            occurred_at=request.received_at,
+            user_id=request.user_id,
+            thread_id=request.thread_id,
+            message_chars=len(request.message),
+        ),
+        AgentSelected(
+            event_id=f"{rid}:agent.selected",
+            tenant_id=tenant,
+            request_id=rid,
+            agent_id=sel.agent_id,
+            confidence=sel.confidence,
+            fallback=sel.fallback,
+            fallback_reason=sel.fallback_reason,
+            router=sel.router,
+            ranked=sel.ranked[:3],
+        ),
+    ]
+    for e in trace.executions:
+        events.append(
+            AgentCompleted(
+                event_id=f"{rid}:agent.completed:{e.attempt}",
+                tenant_id=tenant,
+                request_id=rid,
+                agent_id=e.agent_id,
+                attempt=e.attempt,
+                provider=e.provider,
+                model_id=e.model_id,
+                stop_reason=e.stop_reason,
+                answered=e.answered,
+                elapsed_ms=e.elapsed_ms,
+                tools=[c.name for c in e.tool_calls],
+                input_tokens=e.input_tokens,
+                output_tokens=e.output_tokens,
+                recovered_from=e.recovered_from,
+            )
+        )
+    for attempt, (execution, r) in enumerate(zip(trace.executions, trace.reflections, strict=False), start=1):
+        events.append(
+            ReflectionVerdict(
+                event_id=f"{rid}:reflection.verdict:{attempt}",
+                tenant_id=tenant,
+                request_id=rid,
+                agent_id=execution.agent_id,
+                attempt=attempt,
+                verdict=r.verdict,
+                score=r.score,
+                signals=r.signals,
+                retry_agent_id=r.retry_agent_id,
+                chosen=r.chosen,
+            )
+        )
+    return events
+
+
+def request_failed(request: RequestContext, error: str, message: str) -> RequestFailed:
+    return RequestFailed(
+        event_id=f"{request.request_id}:request.failed",
+        tenant_id=request.tenant_id,
+        request_id=request.request_id,
+        error=error,
+        message=message,
+    )

@@ -1,0 +1,35 @@
+"""Consuming event batches: validate, then store idempotently (the event id is the key).
+
+On AWS the event-consumer Lambda calls :func:`consume` for each SQS record through Powertools
+batch processing, so one bad message is reported as a partial failure (retried, then parked in
+the dead-letter queue) and never drops the others.
+"""
+
+from __future__ import annotations
+
+from mastra.events.models import EventBatch
+from mastra.storage.base import Store
+from mastra.storage.models import EventRecord
+
+
+def record_batch(batch: EventBatch, store: Store) -> int:
+    """Store a batch; returns how many events it held (re-delivery stores nothing twice)."""
+    records = [
+        EventRecord(
+            tenant_id=e.tenant_id,
+            request_id=e.request_id,
+            event_id=e.event_id,
+            type=e.type,
+            version=e.version,
+            occurred_at=e.occurred_at,
+            body=e.model_dump(mode="json"),
+        )
+        for e in batch.events
+    ]
+    store.record_events(records)
+    return len(records)
+
+
+def consume(body: str, store: Store) -> int:
+    """One queue message: raises (pydantic ``ValidationError``) on anything that is not a batch."""
+    return record_batch(EventBatch.model_validate_json(body), store)

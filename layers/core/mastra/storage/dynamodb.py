@@ -1,0 +1,326 @@
+"""The DynamoDB backend: one table, tenant-first keys (the key design is in ``storage/base.py``).
+
+    item      PK                         SK                       other keys
+    thread    T#<tenant>#TH#<thread>     META                     GSI1PK T#<tenant>#U#<user>, GSI1SK <updated>#<thread>
+    message   T#<tenant>#TH#<thread>     M#<message_id>
+    request   T#<tenant>#RQ#<request>    REQ
+    event     T#<tenant>#RQ#<request>    E#<event_id>
+
+A thread and its messages share a partition, so history is one Query (newest first, ``Limit``);
+a request and its events share another. GSI1 lists a user's threads, most recently updated first.
+Every item can carry ``expires_at`` (the table's TTL attribute) when retention is configured.
+
+One turn is one ``TransactWriteItems`` of four items: the request (only if absent: a retried step
+writes nothing twice), the thread (created, or updated only if it belongs to the same user) and
+the two messages. Concurrent turns on one thread can conflict on the thread item; DynamoDB then
+cancels the transaction without applying anything, and it is retried here.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from mastra import aws
+from mastra.errors import ConflictError, StorageError
+from mastra.storage.base import Store
+from mastra.storage.models import EventRecord, Message, RequestRecord, Thread, Turn
+
+CONFLICT_RETRIES = 6  # transaction conflicts between concurrent turns of one thread
+_RETRYABLE_REASONS = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
+
+
+def _thread_pk(tenant: str, thread: str) -> str:
+    return f"T#{tenant}#TH#{thread}"
+
+
+def _request_pk(tenant: str, request: str) -> str:
+    return f"T#{tenant}#RQ#{request}"
+
+
+def _user_pk(tenant: str, user: str) -> str:
+    return f"T#{tenant}#U#{user}"
+
+
+def _recency(updated_at: float, thread_id: str) -> str:
+    """GSI1 sort key: sorts by update time (fixed width), then thread id."""
+    return f"{updated_at:017.6f}#{thread_id}"
+
+
+def _s(value: str) -> dict[str, str]:
+    return {"S": value}
+
+
+def _n(value: float) -> dict[str, str]:
+    return {"N": repr(value) if isinstance(value, float) else str(value)}
+
+
+class DynamoDBStore(Store):
+    backend = "dynamodb"
+
+    def __init__(self, table_name: str, *, client: Any | None = None, retention_days: float | None = None) -> None:
+        self.table = table_name
+        self._client = client
+        self.retention_s = retention_days * 86400 if retention_days else None
+
+    @property
+    def client(self) -> Any:
+        return self._client or aws.client("dynamodb")
+
+    def _failure(self, action: str, exc: Exception) -> StorageError:
+        from botocore.exceptions import ClientError
+
+        if isinstance(exc, ClientError):
+            error = exc.response.get("Error", {})
+            reason = f"{error.get('Code')}: {error.get('Message')}"
+            cancelled = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+            if cancelled:
+                reason += f" (item reasons: {', '.join(str(c) for c in cancelled)})"
+        else:
+            reason = str(exc)
+        return StorageError(f"dynamodb: cannot {action}: {reason}", details={"table": self.table})
+
+    @contextmanager
+    def _errors(self, action: str) -> Iterator[None]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            yield
+        except (ClientError, BotoCoreError) as exc:
+            raise self._failure(action, exc) from exc
+
+    def _expiry(self, now: float) -> dict[str, Any]:
+        return {"expires_at": _n(int(now + self.retention_s))} if self.retention_s else {}
+
+    # ---- writes --------------------------------------------------------------------------------
+    def _write_turn(self, turn: Turn) -> bool:
+        req, user, bot = turn.request, turn.user_message, turn.assistant_message
+        now = bot.created_at
+        expiry = self._expiry(now)
+        request_item = {
+            "PK": _s(_request_pk(req.tenant_id, req.request_id)),
+            "SK": _s("REQ"),
+            "user_id": _s(req.user_id),
+            "thread_id": _s(req.thread_id),
+            "created_at": _n(req.created_at),
+            "response": _s(json.dumps(req.response, separators=(",", ":"))),
+            **expiry,
+        }
+        set_expiry = ", expires_at = :e" if expiry else ""
+        thread_update = {
+            "TableName": self.table,
+            "Key": {"PK": _s(_thread_pk(req.tenant_id, req.thread_id)), "SK": _s("META")},
+            "UpdateExpression": "SET user_id = if_not_exists(user_id, :u), created_at = if_not_exists(created_at, :c), "
+            "updated_at = :n, message_count = if_not_exists(message_count, :zero) + :two, "
+            "GSI1PK = :g, GSI1SK = :r" + set_expiry,
+            "ConditionExpression": "attribute_not_exists(PK) OR user_id = :u",
+            "ExpressionAttributeValues": {
+                ":u": _s(req.user_id),
+                ":c": _n(user.created_at),
+                ":n": _n(now),
+                ":zero": _n(0),
+                ":two": _n(2),
+                ":g": _s(_user_pk(req.tenant_id, req.user_id)),
+                ":r": _s(_recency(now, req.thread_id)),
+                **({":e": expiry["expires_at"]} if expiry else {}),
+            },
+        }
+        absent = "attribute_not_exists(PK)"
+        items = [
+            {"Put": {"TableName": self.table, "Item": request_item, "ConditionExpression": absent}},
+            {"Update": thread_update},
+            {"Put": {"TableName": self.table, "Item": self._message_item(user, expiry), "ConditionExpression": absent}},
+            {"Put": {"TableName": self.table, "Item": self._message_item(bot, expiry), "ConditionExpression": absent}},
+        ]
+        for attempt in range(CONFLICT_RETRIES + 1):
+            outcome = self._transact(items, req.thread_id)
+            if outcome != "conflict":
+                return outcome == "written"
+            # Another turn of the thread committed first; nothing was applied. Back off, try again.
+            time.sleep(random.uniform(0, 0.01 * 2**attempt))
+        raise StorageError(f"dynamodb: thread {req.thread_id!r} stayed busy; try again", details={"table": self.table})
+
+    def _transact(self, items: list[dict[str, Any]], thread_id: str) -> str:
+        """One attempt: ``written``, ``exists`` (already stored) or ``conflict`` (retry)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.client.transact_write_items(TransactItems=items)
+            return "written"
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise self._failure("record the turn", exc) from exc
+            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+            if reasons[:1] == ["ConditionalCheckFailed"]:
+                return "exists"
+            if reasons[1:2] == ["ConditionalCheckFailed"]:
+                raise ConflictError(
+                    f"thread {thread_id!r} belongs to another user", details={"thread_id": thread_id}
+                ) from None
+            if _RETRYABLE_REASONS & set(reasons):
+                return "conflict"
+            raise self._failure("record the turn", exc) from exc
+        except BotoCoreError as exc:
+            raise self._failure("record the turn", exc) from exc
+
+    def _write_events(self, events: list[EventRecord]) -> None:
+        """BatchWriteItem, 25 at a time. Unconditional puts are idempotent here: an event id always
+        carries the same content, so a re-delivered event overwrites itself."""
+        expiry = self._expiry(time.time())
+        requests = [
+            {
+                "PutRequest": {
+                    "Item": {
+                        "PK": _s(_request_pk(e.tenant_id, e.request_id)),
+                        "SK": _s(f"E#{e.event_id}"),
+                        "type": _s(e.type),
+                        "occurred_at": _n(e.occurred_at),
+                        "version": _n(e.version),
+                        "body": _s(json.dumps(e.body, separators=(",", ":"))),
+                        **expiry,
+                    }
+                }
+            }
+            for e in events
+        ]
+        for start in range(0, len(requests), 25):
+            pending = {self.table: requests[start : start + 25]}
+            for attempt in range(CONFLICT_RETRIES + 1):
+                with self._errors("record events"):
+                    pending = self.client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+                if not pending:
+                    break
+                if attempt == CONFLICT_RETRIES:
+                    raise StorageError("dynamodb: events left unprocessed after retries", details={"table": self.table})
+                time.sleep(random.uniform(0, 0.01 * 2**attempt))  # throttled: back off, send the rest
+
+    def _events_of(self, tenant_id: str, request_id: str) -> list[EventRecord]:
+        with self._errors("read events"):
+            items = self.client.query(
+                TableName=self.table,
+                KeyConditionExpression="PK = :pk AND begins_with(SK, :e)",
+                ExpressionAttributeValues={":pk": _s(_request_pk(tenant_id, request_id)), ":e": _s("E#")},
+            ).get("Items", [])
+        return [
+            EventRecord(
+                tenant_id=tenant_id,
+                request_id=request_id,
+                event_id=i["SK"]["S"][2:],
+                type=i["type"]["S"],
+                version=int(i["version"]["N"]),
+                occurred_at=float(i["occurred_at"]["N"]),
+                body=json.loads(i["body"]["S"]),
+            )
+            for i in items
+        ]
+
+    def _message_item(self, m: Message, expiry: dict[str, Any]) -> dict[str, Any]:
+        item = {
+            "PK": _s(_thread_pk(m.tenant_id, m.thread_id)),
+            "SK": _s(f"M#{m.message_id}"),
+            "role": _s(m.role),
+            "content": _s(m.content),
+            "user_id": _s(m.user_id),
+            "request_id": _s(m.request_id),
+            "created_at": _n(m.created_at),
+            **expiry,
+        }
+        if m.agent_id is not None:
+            item["agent_id"] = _s(m.agent_id)
+        return item
+
+    # ---- reads ---------------------------------------------------------------------------------
+    def get_thread(self, tenant_id: str, thread_id: str) -> Thread | None:
+        with self._errors("read a thread"):
+            item = self.client.get_item(
+                TableName=self.table,
+                Key={"PK": _s(_thread_pk(tenant_id, thread_id)), "SK": _s("META")},
+                ConsistentRead=True,
+            ).get("Item")
+        return self._thread(tenant_id, thread_id, item) if item else None
+
+    def get_request(self, tenant_id: str, request_id: str) -> RequestRecord | None:
+        with self._errors("read a request"):
+            item = self.client.get_item(
+                TableName=self.table, Key={"PK": _s(_request_pk(tenant_id, request_id)), "SK": _s("REQ")}
+            ).get("Item")
+        if not item:
+            return None
+        return RequestRecord(
+            tenant_id=tenant_id,
+            request_id=request_id,
+            user_id=item["user_id"]["S"],
+            thread_id=item["thread_id"]["S"],
+            created_at=float(item["created_at"]["N"]),
+            response=json.loads(item["response"]["S"]),
+        )
+
+    def _query_messages(
+        self, tenant_id: str, thread_id: str, *, newest_first: bool, limit: int, after: str | None
+    ) -> list[Message]:
+        params: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :m)",
+            "ExpressionAttributeValues": {":pk": _s(_thread_pk(tenant_id, thread_id)), ":m": _s("M#")},
+            "ScanIndexForward": not newest_first,
+            "Limit": limit,
+            "ConsistentRead": True,  # the next request of a thread must see the last turn
+        }
+        if after:
+            params["ExclusiveStartKey"] = {"PK": _s(_thread_pk(tenant_id, thread_id)), "SK": _s(f"M#{after}")}
+        with self._errors("read messages"):
+            items = self.client.query(**params).get("Items", [])
+        return [self._message(tenant_id, thread_id, i) for i in items]
+
+    def _latest_messages(self, tenant_id: str, thread_id: str, limit: int) -> list[Message]:
+        return self._query_messages(tenant_id, thread_id, newest_first=True, limit=limit, after=None)
+
+    def _messages_after(self, tenant_id: str, thread_id: str, cursor: str | None, limit: int) -> list[Message]:
+        return self._query_messages(tenant_id, thread_id, newest_first=False, limit=limit, after=cursor)
+
+    def _threads_of(self, tenant_id: str, user_id: str, cursor: str | None, limit: int) -> list[Thread]:
+        condition = "GSI1PK = :g"
+        values: dict[str, Any] = {":g": _s(_user_pk(tenant_id, user_id))}
+        if cursor:
+            updated, thread = cursor.split("|", 1)
+            condition += " AND GSI1SK < :before"
+            values[":before"] = _s(_recency(float(updated), thread))
+        with self._errors("list threads"):
+            items = self.client.query(
+                TableName=self.table,
+                IndexName="GSI1",
+                KeyConditionExpression=condition,
+                ExpressionAttributeValues=values,
+                ScanIndexForward=False,
+                Limit=limit,
+            ).get("Items", [])
+        return [self._thread(tenant_id, i["PK"]["S"].split("#TH#", 1)[1], i) for i in items]
+
+    @staticmethod
+    def _message(tenant_id: str, thread_id: str, item: dict[str, Any]) -> Message:
+        return Message(
+            tenant_id=tenant_id,
+            thread_id=thread_id,
+            message_id=item["SK"]["S"][2:],
+            role=item["role"]["S"],
+            content=item["content"]["S"],
+            user_id=item["user_id"]["S"],
+            request_id=item["request_id"]["S"],
+            agent_id=item["agent_id"]["S"] if "agent_id" in item else None,
+            created_at=float(item["created_at"]["N"]),
+        )
+
+    @staticmethod
+    def _thread(tenant_id: str, thread_id: str, item: dict[str, Any]) -> Thread:
+        return Thread(
+            tenant_id=tenant_id,
+            thread_id=thread_id,
+            user_id=item["user_id"]["S"],
+            created_at=float(item["created_at"]["N"]),
+            updated_at=float(item["updated_at"]["N"]),
+            message_count=int(item["message_count"]["N"]),
+        )

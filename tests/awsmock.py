@@ -1,0 +1,159 @@
+"""AWS resources for tests, created from template.yaml's own definitions (so they cannot drift)."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+TEMPLATE = Path(__file__).resolve().parents[1] / "template.yaml"
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """Reads CloudFormation's short-form tags (!Ref, !GetAtt, !Sub ...) as tagged values."""
+
+
+def _tagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {f"!{suffix}": value}
+
+
+_CfnLoader.add_multi_constructor("!", _tagged)
+
+
+@cache
+def template() -> dict[str, Any]:
+    return yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)  # type: ignore[no-any-return]
+
+
+def resource(logical_id: str) -> dict[str, Any]:
+    return template()["Resources"][logical_id]  # type: ignore[no-any-return]
+
+
+def create_table(client: Any, name: str) -> str:
+    """The request table, as template.yaml declares it."""
+    props = resource("Table")["Properties"]
+    client.create_table(
+        TableName=name,
+        AttributeDefinitions=props["AttributeDefinitions"],
+        KeySchema=props["KeySchema"],
+        GlobalSecondaryIndexes=props.get("GlobalSecondaryIndexes", []),
+        BillingMode=props["BillingMode"],
+    )
+    ttl = props.get("TimeToLiveSpecification")
+    if ttl:
+        client.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+    return name
+
+
+def create_queues(client: Any, name: str = "mastra-events") -> tuple[str, str]:
+    """The events queue and its dead-letter queue, with the template's redrive policy."""
+    import json
+
+    dlq_url = client.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
+    dlq_arn = client.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    props = resource("EventsQueue")["Properties"]
+    redrive = dict(props["RedrivePolicy"], deadLetterTargetArn=dlq_arn)
+    attributes = {"RedrivePolicy": json.dumps(redrive), "VisibilityTimeout": str(props["VisibilityTimeout"])}
+    url = client.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+    return url, dlq_url
+
+
+# ---- the whole stack under moto ------------------------------------------------------------------
+REPO = TEMPLATE.parent
+ROLE_ARN = "arn:aws:iam::123456789012:role/mastra-test"
+
+
+def _zip() -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("app.py", "def handler(event, context):\n    raise NotImplementedError\n")
+    return buf.getvalue()
+
+
+def dispatch_lambda_in_process(monkeypatch: Any) -> dict[str, int]:
+    """Make moto's Lambda invoke call our handlers in-process (moto would start Docker).
+
+    A raised exception becomes Lambda's error payload, whose ``errorType`` Step Functions uses as
+    the error name, so Retry and Catch behave as on AWS. Returns invocation counts per function.
+    """
+    import json
+
+    from moto.awslambda.models import LambdaFunction
+
+    from mastra.invoke import LambdaContext, load_handler_module
+    from mastra.pipeline import STEPS
+
+    step_of = {logical: step for step, (logical, _) in STEPS.items()}
+    calls: dict[str, int] = {}
+    for step in STEPS:  # load every handler before executions start (as Lambda's INIT phase would)
+        load_handler_module(REPO, step)
+
+    def invoke(self: Any, event: Any = None) -> tuple[str, bool, str]:
+        step = step_of[self.function_name]
+        calls[step] = calls.get(step, 0) + 1
+        payload = json.loads(event) if isinstance(event, str | bytes) else (event or {})
+        handler = load_handler_module(REPO, step).handler
+        try:
+            return json.dumps(handler(payload, LambdaContext(function_name=self.function_name))), False, ""
+        except Exception as exc:
+            error = {"errorMessage": str(exc), "errorType": type(exc).__name__}
+            return json.dumps(error), True, ""
+
+    monkeypatch.setattr(LambdaFunction, "_invoke_lambda", invoke)
+    # Step Functions' Retry really sleeps IntervalSeconds in moto's interpreter. Its module gets a
+    # time of its own: patching ``time.sleep`` itself would turn every poll loop into a busy loop.
+    from types import SimpleNamespace
+
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+
+    monkeypatch.setattr(retrier_decl, "time", SimpleNamespace(sleep=lambda s: None))
+    return calls
+
+
+def asl_with_arns(arns: dict[str, str]) -> str:
+    """The committed ASL document with its DefinitionSubstitutions applied."""
+    text = (REPO / "statemachines" / "request_pipeline.asl.json").read_text()
+    for key, value in arns.items():
+        text = text.replace("${" + key + "}", value)
+    return text
+
+
+def deploy(prefix: str = "mastra-test") -> dict[str, str]:
+    """Create the stack's resources in the current (mocked) AWS; returns the MASTRA_* settings for it."""
+    import boto3
+
+    from mastra.pipeline import STEPS
+
+    create_table(boto3.client("dynamodb"), f"{prefix}-table")
+    queue_url, dlq_url = create_queues(boto3.client("sqs"), f"{prefix}-events")
+    lam = boto3.client("lambda")
+    arns = {}
+    for _, (logical, _) in STEPS.items():
+        fn = lam.create_function(
+            FunctionName=logical, Runtime="python3.12", Role=ROLE_ARN, Handler="app.handler", Code={"ZipFile": _zip()}
+        )
+        arns[f"{logical}Arn"] = fn["FunctionArn"]
+    machine = boto3.client("stepfunctions").create_state_machine(
+        name=f"{prefix}-pipeline", definition=asl_with_arns(arns), roleArn=ROLE_ARN, type="EXPRESS"
+    )
+    return {
+        "MASTRA_STORE": "dynamodb",
+        "MASTRA_TABLE_NAME": f"{prefix}-table",
+        "MASTRA_EVENTS": "sqs",
+        "MASTRA_EVENTS_QUEUE_URL": queue_url,
+        "MASTRA_PIPELINE": "stepfunctions",
+        "MASTRA_PIPELINE_ARN": machine["stateMachineArn"],
+        "MASTRA_PIPELINE_SYNC": "false",  # moto does not implement StartSyncExecution
+        "DLQ_URL": dlq_url,
+    }

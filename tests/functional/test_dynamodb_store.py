@@ -1,0 +1,82 @@
+"""DynamoDB-specific behaviour beyond the shared contract: conflicts, errors, TTL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+from tests.awsmock import create_table
+from tests.contract.test_storage_contract import turn
+
+from mastra.errors import StorageError
+from mastra.storage.dynamodb import DynamoDBStore
+
+
+@pytest.fixture
+def ddb() -> Iterator[Any]:
+    with mock_aws():
+        client = boto3.client("dynamodb")
+        create_table(client, "mastra-test")
+        yield client
+
+
+class Flaky:
+    """A client whose first ``fail`` transactions are cancelled with the given reason."""
+
+    def __init__(self, real: Any, fail: int, reason: str = "TransactionConflict") -> None:
+        self.real, self.fail, self.reason, self.calls = real, fail, reason, 0
+
+    def transact_write_items(self, **kw: Any) -> Any:
+        self.calls += 1
+        if self.calls <= self.fail:
+            reasons = [{"Code": "None"}, {"Code": self.reason}, {"Code": "None"}, {"Code": "None"}]
+            raise ClientError(
+                {
+                    "Error": {"Code": "TransactionCanceledException", "Message": "cancelled"},
+                    "CancellationReasons": reasons,
+                },
+                "TransactWriteItems",
+            )
+        return self.real.transact_write_items(**kw)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+def test_transaction_conflicts_from_concurrent_turns_are_retried(ddb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("mastra.storage.dynamodb.time.sleep", lambda s: None)
+    flaky = Flaky(ddb, fail=3)
+    store = DynamoDBStore("mastra-test", client=flaky)
+    assert store.record_turn(turn()) is True
+    assert flaky.calls == 4 and len(store.recent_messages("default", "t1", 10)) == 2
+
+
+def test_a_thread_that_stays_busy_is_a_retryable_error(ddb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("mastra.storage.dynamodb.time.sleep", lambda s: None)
+    store = DynamoDBStore("mastra-test", client=Flaky(ddb, fail=100))
+    with pytest.raises(StorageError, match="stayed busy") as info:
+        store.record_turn(turn())
+    assert info.value.retryable
+    assert store.recent_messages("default", "t1", 10) == []  # nothing half-written
+
+
+def test_other_failures_are_storage_errors_and_write_nothing(ddb: Any) -> None:
+    with pytest.raises(StorageError, match="ValidationError"):
+        DynamoDBStore("mastra-test", client=Flaky(ddb, fail=1, reason="ValidationError")).record_turn(turn())
+    with pytest.raises(StorageError, match="ResourceNotFoundException"):
+        DynamoDBStore("no-such-table", client=ddb).record_turn(turn())
+    assert DynamoDBStore("mastra-test", client=ddb).get_thread("default", "t1") is None
+
+
+def test_retention_sets_the_ttl_attribute_on_every_item(ddb: Any) -> None:
+    t = turn(at=1000.0)
+    DynamoDBStore("mastra-test", client=ddb, retention_days=30).record_turn(t)
+    items = ddb.scan(TableName="mastra-test")["Items"]
+    assert len(items) == 4  # request, thread, two messages
+    assert {int(i["expires_at"]["N"]) for i in items} == {int(1000.001 + 30 * 86400)}
+    ttl = ddb.describe_time_to_live(TableName="mastra-test")["TimeToLiveDescription"]
+    assert ttl["AttributeName"] == "expires_at"
