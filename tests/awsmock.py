@@ -2,68 +2,13 @@
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-import yaml
+from infra.cfn import TEMPLATE, resource, template
+from infra.local_stack import create_data_resources, create_queues, create_table
+from infra.validate_asl import substituted
 
-TEMPLATE = Path(__file__).resolve().parents[1] / "template.yaml"
-
-
-class _CfnLoader(yaml.SafeLoader):
-    """Reads CloudFormation's short-form tags (!Ref, !GetAtt, !Sub ...) as tagged values."""
-
-
-def _tagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-    return {f"!{suffix}": value}
-
-
-_CfnLoader.add_multi_constructor("!", _tagged)
-
-
-@cache
-def template() -> dict[str, Any]:
-    return yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)  # type: ignore[no-any-return]
-
-
-def resource(logical_id: str) -> dict[str, Any]:
-    return template()["Resources"][logical_id]  # type: ignore[no-any-return]
-
-
-def create_table(client: Any, name: str) -> str:
-    """The request table, as template.yaml declares it."""
-    props = resource("Table")["Properties"]
-    client.create_table(
-        TableName=name,
-        AttributeDefinitions=props["AttributeDefinitions"],
-        KeySchema=props["KeySchema"],
-        GlobalSecondaryIndexes=props.get("GlobalSecondaryIndexes", []),
-        BillingMode=props["BillingMode"],
-    )
-    ttl = props.get("TimeToLiveSpecification")
-    if ttl:
-        client.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
-    return name
-
-
-def create_queues(client: Any, name: str = "mastra-events") -> tuple[str, str]:
-    """The events queue and its dead-letter queue, with the template's redrive policy."""
-    import json
-
-    dlq_url = client.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
-    dlq_arn = client.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    props = resource("EventsQueue")["Properties"]
-    redrive = dict(props["RedrivePolicy"], deadLetterTargetArn=dlq_arn)
-    attributes = {"RedrivePolicy": json.dumps(redrive), "VisibilityTimeout": str(props["VisibilityTimeout"])}
-    url = client.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
-    return url, dlq_url
+__all__ = ["TEMPLATE", "create_queues", "create_table", "resource", "template"]
 
 
 # ---- the whole stack under moto ------------------------------------------------------------------
@@ -123,10 +68,7 @@ def dispatch_lambda_in_process(monkeypatch: Any) -> dict[str, int]:
 
 def asl_with_arns(arns: dict[str, str]) -> str:
     """The committed ASL document with its DefinitionSubstitutions applied."""
-    text = (REPO / "statemachines" / "request_pipeline.asl.json").read_text()
-    for key, value in arns.items():
-        text = text.replace("${" + key + "}", value)
-    return text
+    return substituted(REPO / "statemachines" / "request_pipeline.asl.json", arns)
 
 
 def deploy(prefix: str = "mastra-test") -> dict[str, str]:
@@ -135,8 +77,7 @@ def deploy(prefix: str = "mastra-test") -> dict[str, str]:
 
     from mastra.pipeline import STEPS
 
-    create_table(boto3.client("dynamodb"), f"{prefix}-table")
-    queue_url, dlq_url = create_queues(boto3.client("sqs"), f"{prefix}-events")
+    env = create_data_resources(prefix)
     lam = boto3.client("lambda")
     arns = {}
     for _, (logical, _) in STEPS.items():
@@ -148,12 +89,8 @@ def deploy(prefix: str = "mastra-test") -> dict[str, str]:
         name=f"{prefix}-pipeline", definition=asl_with_arns(arns), roleArn=ROLE_ARN, type="EXPRESS"
     )
     return {
-        "MASTRA_STORE": "dynamodb",
-        "MASTRA_TABLE_NAME": f"{prefix}-table",
-        "MASTRA_EVENTS": "sqs",
-        "MASTRA_EVENTS_QUEUE_URL": queue_url,
+        **env,
         "MASTRA_PIPELINE": "stepfunctions",
         "MASTRA_PIPELINE_ARN": machine["stateMachineArn"],
         "MASTRA_PIPELINE_SYNC": "false",  # moto does not implement StartSyncExecution
-        "DLQ_URL": dlq_url,
     }

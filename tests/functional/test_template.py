@@ -9,33 +9,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+from infra import cfn
 
 from mastra.pipeline import STEPS
 from mastra.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
-TEMPLATE = REPO / "template.yaml"
-
-
-class _CfnLoader(yaml.SafeLoader):
-    """Reads CloudFormation's short-form tags as one-key dicts: ``!Ref Table`` -> ``{"!Ref": "Table"}``."""
-
-
-def _tagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    if isinstance(node, yaml.ScalarNode):
-        return {f"!{suffix}": loader.construct_scalar(node)}
-    if isinstance(node, yaml.SequenceNode):
-        return {f"!{suffix}": loader.construct_sequence(node, deep=True)}
-    return {f"!{suffix}": loader.construct_mapping(node, deep=True)}  # type: ignore[arg-type]
-
-
-_CfnLoader.add_multi_constructor("!", _tagged)
+TEMPLATE = cfn.TEMPLATE
 
 
 @pytest.fixture(scope="module")
 def template() -> dict[str, Any]:
-    return yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)  # type: ignore[no-any-return]
+    return cfn.template()
 
 
 @pytest.fixture(scope="module")

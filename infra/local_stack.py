@@ -1,0 +1,73 @@
+"""Create the stack's data resources (table, events queue and its DLQ) on any AWS endpoint.
+
+    AWS_ENDPOINT_URL=http://127.0.0.1:5000 python infra/local_stack.py [--prefix mastra]
+
+For LocalStack or a moto server (or a scratch AWS account). The resources are made from
+template.yaml's own definitions, so they cannot drift from what `sam deploy` creates. Prints the
+``export`` lines that point Mastra at them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from infra.cfn import resource
+
+
+def create_table(client: Any, name: str) -> str:
+    """The request table, as template.yaml declares it (keys, GSI1, billing, TTL)."""
+    props = resource("Table")["Properties"]
+    client.create_table(
+        TableName=name,
+        AttributeDefinitions=props["AttributeDefinitions"],
+        KeySchema=props["KeySchema"],
+        GlobalSecondaryIndexes=props.get("GlobalSecondaryIndexes", []),
+        BillingMode=props["BillingMode"],
+    )
+    client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    ttl = props.get("TimeToLiveSpecification")
+    if ttl:
+        client.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+    return name
+
+
+def create_queues(client: Any, name: str = "mastra-events") -> tuple[str, str]:
+    """The events queue and its dead-letter queue, with the template's redrive policy."""
+    dlq_url = client.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
+    dlq_arn = client.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    props = resource("EventsQueue")["Properties"]
+    redrive = dict(props["RedrivePolicy"], deadLetterTargetArn=dlq_arn)
+    attributes = {"RedrivePolicy": json.dumps(redrive), "VisibilityTimeout": str(props["VisibilityTimeout"])}
+    url = client.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+    return url, dlq_url
+
+
+def create_data_resources(prefix: str) -> dict[str, str]:
+    """Table and queues; returns the MASTRA_* settings that use them."""
+    import boto3
+
+    table = create_table(boto3.client("dynamodb"), f"{prefix}-table")
+    queue_url, _ = create_queues(boto3.client("sqs"), f"{prefix}-events")
+    return {
+        "MASTRA_STORE": "dynamodb",
+        "MASTRA_TABLE_NAME": table,
+        "MASTRA_EVENTS": "sqs",
+        "MASTRA_EVENTS_QUEUE_URL": queue_url,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--prefix", default="mastra", help="name prefix of the table and queues")
+    args = parser.parse_args()
+    for key, value in create_data_resources(args.prefix).items():
+        print(f"export {key}={value}")
+
+
+if __name__ == "__main__":
+    main()
