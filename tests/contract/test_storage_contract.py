@@ -16,16 +16,29 @@ StoreFactory = Callable[[], Store]
 
 
 @pytest.fixture(params=["sqlite", "dynamodb"])
-def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
+def open_store(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[StoreFactory]:
     """Opens the backend on the same underlying data each time it is called (a 'restart')."""
     opened: list[Store] = []
     if request.param == "dynamodb":
         import boto3
         from moto import mock_aws
+        from moto.core.botocore_stubber import BotocoreStubber
         from tests.awsmock import create_table
 
         from mastra.storage.dynamodb import DynamoDBStore
 
+        # moto's in-process backend is not thread-safe, so it serves one API call at a time, as a
+        # server would: concurrent writers still interleave their calls and race on conditions.
+        serve = BotocoreStubber.__call__
+        one_at_a_time = threading.Lock()
+
+        def serialized(self: BotocoreStubber, *args: object, **kwargs: object) -> object:
+            with one_at_a_time:
+                return serve(self, *args, **kwargs)
+
+        monkeypatch.setattr(BotocoreStubber, "__call__", serialized)
         with mock_aws():
             create_table(boto3.client("dynamodb"), "mastra-contract")
 
@@ -173,11 +186,6 @@ def test_data_survives_a_restart(open_store: StoreFactory) -> None:
 
 
 def test_concurrent_writers_lose_nothing(store: Store) -> None:
-    if store.backend == "dynamodb":
-        # moto's in-process DynamoDB is not thread-safe (it deep-copies tables during transactions);
-        # DynamoDB's own mechanism, retried transaction conflicts, is tested in test_dynamodb_store.py.
-        pytest.skip("moto's in-process DynamoDB cannot host concurrent writers")
-
     def write(n: int) -> None:
         for i in range(10):
             store.record_turn(turn(text=f"w{n}-{i}"))
