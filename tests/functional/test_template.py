@@ -248,6 +248,17 @@ def test_event_consumer_reads_the_queue_with_partial_batch_failures(resources: d
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
 
 
+def test_events_parked_in_the_dead_letter_queue_raise_an_alarm(resources: dict[str, Any]) -> None:
+    alarm = resources["EventsDLQAlarm"]["Properties"]
+    assert alarm["Namespace"] == "AWS/SQS" and alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": {"!GetAtt": "EventsDLQ.QueueName"}}]
+    assert alarm["Threshold"] == 0 and alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    assert resources["EventsQueue"]["Properties"]["RedrivePolicy"]["deadLetterTargetArn"] == {
+        "!GetAtt": "EventsDLQ.Arn"
+    }
+    assert resources["AlarmTopic"]["Condition"] == "HasAlarmEmail"  # emails only when an address is given
+
+
 def test_artifacts_bucket_is_private_encrypted_versioned_and_tls_only(resources: dict[str, Any]) -> None:
     props = resources["ArtifactsBucket"]["Properties"]
     (rule,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
