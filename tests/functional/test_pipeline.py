@@ -95,6 +95,21 @@ def test_the_thread_history_reaches_the_model_and_survives_a_restart(runtime: Ru
     restarted.store.close()
 
 
+def test_only_a_thread_that_exists_is_read_for_history(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    reads: list[str] = []
+    real = runtime.store.recent_messages
+
+    def counted(tenant: str, thread: str, limit: int) -> Any:
+        reads.append(thread)
+        return real(tenant, thread, limit)
+
+    monkeypatch.setattr(runtime.store, "recent_messages", counted)
+    first = ask(runtime, "what's my checking balance")
+    assert reads == []  # the request opened the thread: nothing to read (one query saved per first turn)
+    ask(runtime, "and my savings", thread_id=first.thread_id)
+    assert reads == [first.thread_id]
+
+
 def test_another_users_thread_is_refused_before_any_work(runtime: Runtime) -> None:
     first = ask(runtime, "hello there", user_id="alice")
     with pytest.raises(ConflictError):

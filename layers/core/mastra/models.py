@@ -34,6 +34,7 @@ class RequestContext(BaseModel):
     thread_id: str
     message: str
     received_at: float
+    new_thread: bool = Field(False, description="The thread was opened by this request: there is no history to read.")
 
 
 class StepFailure(BaseModel):

@@ -200,6 +200,7 @@ class Runtime:
             thread_id=thread_id,
             message=request.message,
             received_at=time.time(),
+            new_thread=request.thread_id is None,
         )
 
     def chat(self, request: ChatRequest, *, tenant_id: str | None = None) -> ChatResponse:

@@ -81,10 +81,14 @@ def execute_agent(event: dict[str, Any], runtime: Runtime | None = None) -> dict
         return execution.model_dump()
     request = inp.request
     spec = rt.agents.registry.get(inp.agent_id) if inp.agent_id else rt.agents.registry.fallback
-    history = [
-        ChatMessage(role=m.role, content=m.content)
-        for m in rt.store.recent_messages(request.tenant_id, request.thread_id, spec.memory.history_messages)
-    ]
+    history = (
+        []  # a thread this request opened has no history: skip the read (one query per first turn)
+        if request.new_thread
+        else [
+            ChatMessage(role=m.role, content=m.content)
+            for m in rt.store.recent_messages(request.tenant_id, request.thread_id, spec.memory.history_messages)
+        ]
+    )
     run = rt.executor.run(
         spec, message=request.message, history=history, user_id=request.user_id, request_id=request.request_id
     )

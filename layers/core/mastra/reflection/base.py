@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -24,3 +25,12 @@ class Reflection(BaseModel):
     chosen: Literal["first", "retry"] = "first"
     previous_score: float | None = None
     elapsed_ms: float = 0.0
+
+
+@dataclass(frozen=True)
+class AnswerFacts:
+    """What reflection looks at in one attempt."""
+
+    agent_id: str
+    answer: str
+    answered: bool

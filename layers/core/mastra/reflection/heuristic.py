@@ -14,9 +14,7 @@ they fixed on CLINC150 validation).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from mastra.reflection.base import Reflection
+from mastra.reflection.base import AnswerFacts, Reflection
 from mastra.selection.base import Selection
 from mastra.text import TfidfSpace
 
@@ -26,15 +24,6 @@ RELEVANCE_SCALE = 0.25
 W_RELEVANCE = 0.6
 W_FIT = 0.4
 KEEP_MARGIN = 0.10
-
-
-@dataclass(frozen=True)
-class AnswerFacts:
-    """What reflection looks at in one attempt."""
-
-    agent_id: str
-    answer: str
-    answered: bool
 
 
 class HeuristicReflector:

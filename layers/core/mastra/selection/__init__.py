@@ -1,6 +1,12 @@
 """Agent selection: score every agent for a request and choose one, with a calibrated confidence."""
 
-from mastra.selection.base import AgentScore, Router, Selection
-from mastra.selection.ridge import RidgeRouter
+from typing import TYPE_CHECKING
 
+from mastra.lazy import lazy_exports
+from mastra.selection.base import AgentScore, Router, Selection
+
+if TYPE_CHECKING:
+    from mastra.selection.ridge import RidgeRouter
+
+__getattr__ = lazy_exports(__name__, {"RidgeRouter": "mastra.selection.ridge"})
 __all__ = ["AgentScore", "RidgeRouter", "Router", "Selection"]
