@@ -3,7 +3,8 @@
     AWS_ENDPOINT_URL=http://127.0.0.1:5000 python infra/local_stack.py [--prefix mastra]
 
 For LocalStack or a moto server (or a scratch AWS account). The resources are made from
-template.yaml's own definitions, so they cannot drift from what `sam deploy` creates. Prints the
+template.yaml's own properties (keys, index, billing, TTL, encryption, point-in-time recovery,
+retention, redrive policy), so they do not drift from what `sam deploy` creates. Prints the
 ``export`` lines that point Mastra at them.
 """
 
@@ -28,23 +29,31 @@ def create_table(client: Any, name: str) -> str:
         KeySchema=props["KeySchema"],
         GlobalSecondaryIndexes=props.get("GlobalSecondaryIndexes", []),
         BillingMode=props["BillingMode"],
+        SSESpecification={"Enabled": props["SSESpecification"]["SSEEnabled"]},
     )
     client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
-    ttl = props.get("TimeToLiveSpecification")
-    if ttl:
-        client.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+    client.update_time_to_live(TableName=name, TimeToLiveSpecification=props["TimeToLiveSpecification"])
+    client.update_continuous_backups(
+        TableName=name, PointInTimeRecoverySpecification=props["PointInTimeRecoverySpecification"]
+    )
     return name
 
 
 def create_queues(client: Any, name: str = "mastra-events") -> tuple[str, str]:
     """The events queue and its dead-letter queue, with the template's redrive policy."""
-    dlq_url = client.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
+    dlq_url = client.create_queue(QueueName=f"{name}-dlq", Attributes=_queue_attributes("EventsDLQ"))["QueueUrl"]
     dlq_arn = client.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    props = resource("EventsQueue")["Properties"]
-    redrive = dict(props["RedrivePolicy"], deadLetterTargetArn=dlq_arn)
-    attributes = {"RedrivePolicy": json.dumps(redrive), "VisibilityTimeout": str(props["VisibilityTimeout"])}
+    redrive = dict(resource("EventsQueue")["Properties"]["RedrivePolicy"], deadLetterTargetArn=dlq_arn)
+    attributes = _queue_attributes("EventsQueue") | {"RedrivePolicy": json.dumps(redrive)}
     url = client.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
     return url, dlq_url
+
+
+def _queue_attributes(logical_id: str) -> dict[str, str]:
+    """A queue's template properties as SQS attributes (all strings); the redrive policy is set apart."""
+    props = resource(logical_id)["Properties"]
+    keys = ("MessageRetentionPeriod", "VisibilityTimeout", "SqsManagedSseEnabled")
+    return {k: str(props[k]).lower() if isinstance(props[k], bool) else str(props[k]) for k in keys if k in props}
 
 
 def create_data_resources(prefix: str) -> dict[str, str]:

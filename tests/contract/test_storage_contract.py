@@ -161,6 +161,26 @@ def test_messages_page_through_in_order(store: Store) -> None:
     assert seen == [x for i in range(7) for x in (f"m{i}", f"re: m{i}")]
 
 
+def test_pages_are_full_even_past_a_backend_page_size_limit(store: Store) -> None:
+    """DynamoDB ends a Query page at 1 MB: a long thread must still page fully and in order."""
+    big = "x" * 30_000
+    for i in range(20):  # 40 messages of ~30 KB: ~1.2 MB in one partition
+        store.record_turn(turn(text=f"{i:02d}{big}", at=1000.0 + i))
+    first = store.list_messages("default", "t1", limit=38)
+    assert len(first.items) == 38 and first.next_cursor is not None
+    rest = store.list_messages("default", "t1", limit=38, cursor=first.next_cursor)
+    assert len(rest.items) == 2 and rest.next_cursor is None
+    contents = [m.content[:6] for m in first.items + rest.items]
+    assert contents == [x for i in range(20) for x in (f"{i:02d}xxxx", f"re: {i:02d}")]
+
+
+@pytest.mark.parametrize("cursor", ["garbage", "1.5|", "abc|t1", "|t1"])
+def test_a_bad_thread_cursor_is_the_callers_error(store: Store, cursor: str) -> None:
+    store.record_turn(turn())
+    with pytest.raises(InvalidRequestError, match="cursor"):
+        store.list_threads("default", "u1", cursor=cursor)
+
+
 def test_threads_list_newest_first_with_pages(store: Store) -> None:
     for i in range(5):
         store.record_turn(turn(thread=f"th{i}", at=1000.0 + i))

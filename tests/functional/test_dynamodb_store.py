@@ -12,7 +12,7 @@ from moto import mock_aws
 from tests.awsmock import create_table
 from tests.contract.test_storage_contract import turn
 
-from mastra.errors import StorageError
+from mastra.errors import StorageError, StorageRejectedError
 from mastra.storage.dynamodb import DynamoDBStore
 
 
@@ -64,11 +64,15 @@ def test_a_thread_that_stays_busy_is_a_retryable_error(ddb: Any, monkeypatch: py
     assert store.recent_messages("default", "t1", 10) == []  # nothing half-written
 
 
-def test_other_failures_are_storage_errors_and_write_nothing(ddb: Any) -> None:
-    with pytest.raises(StorageError, match="ValidationError"):
+def test_failures_no_retry_can_fix_are_rejections_and_write_nothing(ddb: Any) -> None:
+    with pytest.raises(StorageRejectedError, match="ValidationError"):
         DynamoDBStore("mastra-test", client=Flaky(ddb, fail=1, reason="ValidationError")).record_turn(turn())
-    with pytest.raises(StorageError, match="ResourceNotFoundException"):
+    with pytest.raises(StorageRejectedError, match="ResourceNotFoundException"):
         DynamoDBStore("no-such-table", client=ddb).record_turn(turn())
+    too_big = turn(text="x" * 410_000)  # over DynamoDB's 400 KB item limit
+    with pytest.raises(StorageRejectedError, match="ValidationException"):
+        DynamoDBStore("mastra-test", client=ddb).record_turn(too_big)
+    assert not StorageRejectedError.retryable and StorageError.retryable
     assert DynamoDBStore("mastra-test", client=ddb).get_thread("default", "t1") is None
 
 

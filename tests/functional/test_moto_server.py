@@ -125,3 +125,26 @@ def test_mastra_invoke_runs_every_function_against_the_endpoint(stack: SimpleNam
     assert len(remembered.list_events(consumed[0]["tenant_id"], consumed[0]["request_id"])) == len(consumed)
     # The api call ran the state machine on the server, whose Lambda calls came back to this process.
     assert stack.calls["remember"] == 1
+
+
+def test_the_data_resources_follow_the_template(stack: SimpleNamespace) -> None:
+    from infra.cfn import resource
+
+    table = boto3.client("dynamodb").describe_table(TableName=stack.env["MASTRA_TABLE_NAME"])["Table"]
+    props = resource("Table")["Properties"]
+    assert table["KeySchema"] == props["KeySchema"] and table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert [i["IndexName"] for i in table["GlobalSecondaryIndexes"]] == ["GSI1"]
+    backups = boto3.client("dynamodb").describe_continuous_backups(TableName=stack.env["MASTRA_TABLE_NAME"])
+    assert backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == (
+        "ENABLED"
+    )
+    ttl = boto3.client("dynamodb").describe_time_to_live(TableName=stack.env["MASTRA_TABLE_NAME"])
+    assert ttl["TimeToLiveDescription"]["AttributeName"] == "expires_at"
+    sqs = boto3.client("sqs")
+    attrs = sqs.get_queue_attributes(QueueUrl=stack.env["MASTRA_EVENTS_QUEUE_URL"], AttributeNames=["All"])[
+        "Attributes"
+    ]
+    queue = resource("EventsQueue")["Properties"]
+    assert attrs["MessageRetentionPeriod"] == str(queue["MessageRetentionPeriod"])
+    assert attrs["VisibilityTimeout"] == str(queue["VisibilityTimeout"])
+    assert json.loads(attrs["RedrivePolicy"])["maxReceiveCount"] == queue["RedrivePolicy"]["maxReceiveCount"]

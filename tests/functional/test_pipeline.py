@@ -243,6 +243,25 @@ def test_a_storage_failure_fails_loudly_after_retries(runtime: Runtime, monkeypa
     assert len(calls) == 3  # the first attempt and two retries, per the pipeline's Retry rule
 
 
+def test_when_events_cannot_be_kept_the_stored_turn_still_answers(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mastra.errors import EventPublishError
+
+    def unavailable(*args: Any) -> None:
+        raise EventPublishError("queue unreachable")
+
+    def store_down(*args: Any) -> None:
+        raise StorageError("table throttled")
+
+    monkeypatch.setattr(runtime.publisher, "publish", unavailable)
+    monkeypatch.setattr(runtime.store, "record_events", store_down)
+    r = ask(runtime, "how do i transfer money to my savings account")
+    # Remember was retried (the turn written once), then the stored turn stood: no duplicate, no 5xx.
+    assert r.agent == "banking" and runtime.store.get_request("default", r.request_id) is not None
+    assert len(runtime.store.recent_messages("default", r.thread_id, 10)) == 2
+
+
 def test_remember_is_idempotent_when_step_functions_retries_it(runtime: Runtime) -> None:
     from mastra import steps
 

@@ -154,3 +154,12 @@ def test_the_reflection_retry_path_matches(stack: SimpleNamespace, monkeypatch: 
     r, _ = both(stack)
     assert r.reflection.verdict == "retry" and r.attempts[0].agent_id == "banking"
     assert stack.calls["execute_agent"] == 2 and stack.calls["reflect"] == 2
+
+
+def test_events_survive_an_unreachable_queue(stack: SimpleNamespace) -> None:
+    boto3.client("sqs").delete_queue(QueueUrl=stack.env["MASTRA_EVENTS_QUEUE_URL"])
+    r = stack.aws.chat(ChatRequest(message=MESSAGE, user_id="ana"))
+    assert r.agent == "banking" and stack.calls["remember"] == 1
+    # The consumer's job (store the events) was done by Remember directly.
+    stored = stack.aws.store.list_events("default", r.request_id)
+    assert [e.type for e in stored] == ["request.received", "agent.selected", "agent.completed", "reflection.verdict"]

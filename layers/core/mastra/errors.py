@@ -96,6 +96,21 @@ class StorageError(MastraError):
     retryable = True
 
 
+class StorageRejectedError(StorageError):
+    """The store refused the operation for good (a missing table, no permission, an invalid item)."""
+
+    code = "storage_rejected"
+    retryable = False
+
+
+class EventPublishError(MastraError):
+    """Events could not be delivered; the step fails and is retried rather than dropping them."""
+
+    code = "events_unavailable"
+    retryable = True
+    category = "third_party"
+
+
 class PipelineError(MastraError):
     """The pipeline failed for good after its retries and fallbacks."""
 

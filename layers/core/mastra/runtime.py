@@ -177,6 +177,14 @@ class Runtime:
             getattr(self, name)
         return self
 
+    def _stored_response(self, context: RequestContext) -> ChatResponse | None:
+        """The response of a request whose turn is already stored (None if it is not, or unknown)."""
+        try:
+            record = self.store.get_request(context.tenant_id, context.request_id)
+        except errors.MastraError:
+            return None
+        return ChatResponse.model_validate(record.response) if record is not None else None
+
     def _report_failure(self, context: RequestContext, error: errors.MastraError) -> None:
         """Publish ``request.failed``; a failure to publish must not hide the request's own error."""
         from mastra.events.build import request_failed
@@ -212,6 +220,14 @@ class Runtime:
         try:
             output = self.pipeline.run({"request": context.model_dump()})
         except ExecutionFailed as exc:
+            stored = self._stored_response(context)
+            if stored is not None:  # the turn was stored before a later fault: it stands
+                log.warning(
+                    "request %s failed after its turn was stored (%s); answering from the store",
+                    context.request_id,
+                    exc.error,
+                )
+                return stored
             error = error_from_execution(exc.error, exc.cause)
             self._report_failure(context, error)
             raise error from None
@@ -228,6 +244,8 @@ def error_from_execution(error: str, cause: str) -> errors.MastraError:
         message = json.loads(cause).get("errorMessage", cause)
     except (ValueError, AttributeError):
         message = cause
+    if error == "States.Timeout":  # a step, or the whole execution, ran out of time
+        return errors.StepTimeoutError(f"the pipeline timed out: {message}" if message else "the pipeline timed out")
     cls = getattr(errors, error, None)
     if isinstance(cls, type) and issubclass(cls, errors.MastraError):
         return cls(message)

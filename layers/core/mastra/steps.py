@@ -6,12 +6,16 @@ components and returns a JSON-serialisable dict with its own ``elapsed_ms``.
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from mastra.errors import EventPublishError, MastraError
 from mastra.events.build import events_for_turn
+from mastra.events.consumer import event_records
+from mastra.events.models import Event
 from mastra.models import (
     AttemptSummary,
     ChatResponse,
@@ -29,6 +33,8 @@ from mastra.runtime import Runtime, get_runtime
 from mastra.selection import Selection
 from mastra.sentiment import Sentiment
 from mastra.storage.models import Message, RequestRecord, Turn
+
+log = logging.getLogger(__name__)
 
 
 def _ms(started: float) -> float:
@@ -274,8 +280,24 @@ def remember(event: dict[str, Any], runtime: Runtime | None = None) -> dict[str,
             assistant_message=message("assistant", response.answer, "1", now),
         )
     )
-    # After the turn is stored: if publishing fails, the step is retried, the turn is not written
-    # twice and the events (deterministic ids) are stored once.
-    rt.publisher.publish(events_for_turn(request, response))
+    _publish(rt, events_for_turn(request, response))
     body["timings_ms"]["remember"] = _ms(started)
     return body
+
+
+def _publish(rt: Runtime, events: list[Event]) -> None:
+    """Publish a stored turn's events; if the queue is unreachable, store them directly.
+
+    The consumer's only job is to store events, so writing them to the store is the same outcome
+    without the queue. Only if both fail does the step fail (``EventPublishError``), and Step
+    Functions retries it: the turn is not written twice and the events (deterministic ids) are
+    stored once.
+    """
+    try:
+        rt.publisher.publish(events)
+    except EventPublishError as exc:
+        log.warning("publishing %d events failed (%s); storing them directly", len(events), exc.message)
+        try:
+            rt.store.record_events(event_records(events))
+        except MastraError as fallback:
+            raise EventPublishError(f"{exc.message}; storing them directly failed too: {fallback.message}") from exc

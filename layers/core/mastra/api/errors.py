@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from mastra.errors import (
     ConflictError,
+    EventPublishError,
     InvalidRequestError,
     MastraError,
     NotFoundError,
@@ -20,6 +21,7 @@ from mastra.errors import (
     SpecError,
     StepTimeoutError,
     StorageError,
+    StorageRejectedError,
     ToolError,
 )
 
@@ -36,6 +38,8 @@ STATUS: dict[type[MastraError], int] = {
     ProviderThrottledError: 503,
     StepTimeoutError: 504,
     StorageError: 503,
+    StorageRejectedError: 500,  # our data or configuration, not the caller's; retrying will not help
+    EventPublishError: 503,
     PipelineError: 502,
 }
 

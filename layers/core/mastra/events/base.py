@@ -5,16 +5,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
-from mastra.errors import MastraError
+from mastra.errors import EventPublishError
 from mastra.events.models import Event
 
-
-class EventPublishError(MastraError):
-    """Events could not be delivered; the step fails and is retried rather than dropping them."""
-
-    code = "events_unavailable"
-    retryable = True
-    category = "third_party"
+__all__ = ["EventPublishError", "EventPublisher", "NullPublisher"]
 
 
 class EventPublisher(ABC):

@@ -1,7 +1,8 @@
 """The events of a finished request, derived from its response.
 
-Event ids are deterministic (``<request>:<type>[:<attempt>]``): when Step Functions retries the
-step that publishes them, the same events are published again and stored once.
+Events are deterministic: ids are ``<request>:<type>[:<attempt>]`` and times are the request's
+arrival plus the measured durations of the steps before each event. When Step Functions retries
+the step that publishes them, the very same events are published again and stored once.
 """
 
 from __future__ import annotations
@@ -21,6 +22,16 @@ def events_for_turn(request: RequestContext, response: ChatResponse) -> list[Eve
     rid, tenant = request.request_id, request.tenant_id
     trace = response.trace
     sel = trace.selection
+    # Each event's time: arrival plus the measured durations of the steps before it (reflection k
+    # follows execution k), so a re-published event is identical to the first.
+    selected_at = request.received_at + sel.elapsed_ms / 1000
+    completed_at, verdict_at, clock = [], [], selected_at
+    for k, e in enumerate(trace.executions):
+        clock += e.elapsed_ms / 1000
+        completed_at.append(clock)
+        if k < len(trace.reflections):
+            clock += trace.reflections[k].elapsed_ms / 1000
+            verdict_at.append(clock)
     events: list[Event] = [
         RequestReceived(
             event_id=f"{rid}:request.received",
@@ -33,6 +44,7 @@ def events_for_turn(request: RequestContext, response: ChatResponse) -> list[Eve
         ),
         AgentSelected(
             event_id=f"{rid}:agent.selected",
+            occurred_at=selected_at,
             tenant_id=tenant,
             request_id=rid,
             agent_id=sel.agent_id,
@@ -43,9 +55,10 @@ def events_for_turn(request: RequestContext, response: ChatResponse) -> list[Eve
             ranked=sel.ranked[:3],
         ),
     ]
-    for e in trace.executions:
+    for k, e in enumerate(trace.executions):
         events.append(
             AgentCompleted(
+                occurred_at=completed_at[k],
                 event_id=f"{rid}:agent.completed:{e.attempt}",
                 tenant_id=tenant,
                 request_id=rid,
@@ -66,6 +79,7 @@ def events_for_turn(request: RequestContext, response: ChatResponse) -> list[Eve
         events.append(
             ReflectionVerdict(
                 event_id=f"{rid}:reflection.verdict:{attempt}",
+                occurred_at=verdict_at[attempt - 1],
                 tenant_id=tenant,
                 request_id=rid,
                 agent_id=execution.agent_id,

@@ -7,14 +7,16 @@ the dead-letter queue) and never drops the others.
 
 from __future__ import annotations
 
-from mastra.events.models import EventBatch
+from collections.abc import Sequence
+
+from mastra.events.models import Event, EventBatch
 from mastra.storage.base import Store
 from mastra.storage.models import EventRecord
 
 
-def record_batch(batch: EventBatch, store: Store) -> int:
-    """Store a batch; returns how many events it held (re-delivery stores nothing twice)."""
-    records = [
+def event_records(events: Sequence[Event]) -> list[EventRecord]:
+    """Events as the store keeps them (the event id is the key)."""
+    return [
         EventRecord(
             tenant_id=e.tenant_id,
             request_id=e.request_id,
@@ -24,10 +26,14 @@ def record_batch(batch: EventBatch, store: Store) -> int:
             occurred_at=e.occurred_at,
             body=e.model_dump(mode="json"),
         )
-        for e in batch.events
+        for e in events
     ]
-    store.record_events(records)
-    return len(records)
+
+
+def record_batch(batch: EventBatch, store: Store) -> int:
+    """Store a batch; returns how many events it held (re-delivery stores nothing twice)."""
+    store.record_events(event_records(batch.events))
+    return len(batch.events)
 
 
 def consume(body: str, store: Store) -> int:

@@ -83,6 +83,17 @@ class Store(ABC):
     def _thread_cursor(thread: Thread) -> str:
         return f"{thread.updated_at:.6f}|{thread.thread_id}"
 
+    @staticmethod
+    def _parse_thread_cursor(cursor: str) -> tuple[float, str]:
+        """``(updated_at, thread_id)`` of a cursor from :meth:`list_threads`; a 4xx if it is not one."""
+        updated, sep, thread = cursor.partition("|")
+        try:
+            if not sep or not thread:
+                raise ValueError(cursor)
+            return float(updated), thread
+        except ValueError:
+            raise InvalidRequestError(f"not a thread list cursor: {cursor[:80]!r}") from None
+
     # ---- backend hooks -----------------------------------------------------------------------
     @abstractmethod
     def _write_turn(self, turn: Turn) -> bool: ...

@@ -26,11 +26,18 @@ from contextlib import contextmanager
 from typing import Any
 
 from mastra import aws
-from mastra.errors import ConflictError, StorageError
+from mastra.errors import ConflictError, StorageError, StorageRejectedError
 from mastra.storage.base import Store
 from mastra.storage.models import EventRecord, Message, RequestRecord, Thread, Turn
 
 CONFLICT_RETRIES = 6  # transaction conflicts between concurrent turns of one thread
+# Errors no retry can fix: reported as StorageRejectedError, which Step Functions does not retry.
+_REJECTED = {
+    "ValidationException",
+    "ResourceNotFoundException",
+    "AccessDeniedException",
+    "ItemCollectionSizeLimitExceededException",
+}
 _RETRYABLE_REASONS = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
 
 
@@ -74,15 +81,18 @@ class DynamoDBStore(Store):
     def _failure(self, action: str, exc: Exception) -> StorageError:
         from botocore.exceptions import ClientError
 
+        cls: type[StorageError] = StorageError
         if isinstance(exc, ClientError):
             error = exc.response.get("Error", {})
             reason = f"{error.get('Code')}: {error.get('Message')}"
-            cancelled = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+            cancelled = [str(r.get("Code")) for r in exc.response.get("CancellationReasons", [])]
             if cancelled:
-                reason += f" (item reasons: {', '.join(str(c) for c in cancelled)})"
+                reason += f" (item reasons: {', '.join(cancelled)})"
+            if error.get("Code") in _REJECTED or set(cancelled) & {"ValidationError"}:
+                cls = StorageRejectedError
         else:
             reason = str(exc)
-        return StorageError(f"dynamodb: cannot {action}: {reason}", details={"table": self.table})
+        return cls(f"dynamodb: cannot {action}: {reason}", details={"table": self.table})
 
     @contextmanager
     def _errors(self, action: str) -> Iterator[None]:
@@ -199,12 +209,13 @@ class DynamoDBStore(Store):
                 time.sleep(random.uniform(0, 0.01 * 2**attempt))  # throttled: back off, send the rest
 
     def _events_of(self, tenant_id: str, request_id: str) -> list[EventRecord]:
-        with self._errors("read events"):
-            items = self.client.query(
-                TableName=self.table,
-                KeyConditionExpression="PK = :pk AND begins_with(SK, :e)",
-                ExpressionAttributeValues={":pk": _s(_request_pk(tenant_id, request_id)), ":e": _s("E#")},
-            ).get("Items", [])
+        items = self._query(
+            "read events",
+            limit=None,
+            TableName=self.table,
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :e)",
+            ExpressionAttributeValues={":pk": _s(_request_pk(tenant_id, request_id)), ":e": _s("E#")},
+        )
         return [
             EventRecord(
                 tenant_id=tenant_id,
@@ -272,9 +283,26 @@ class DynamoDBStore(Store):
         }
         if after:
             params["ExclusiveStartKey"] = {"PK": _s(_thread_pk(tenant_id, thread_id)), "SK": _s(f"M#{after}")}
-        with self._errors("read messages"):
-            items = self.client.query(**params).get("Items", [])
+        items = self._query("read messages", limit=limit, **params)
         return [self._message(tenant_id, thread_id, i) for i in items]
+
+    def _query(self, what: str, *, limit: int | None, **params: Any) -> list[dict[str, Any]]:
+        """Up to ``limit`` items (all if None), following ``LastEvaluatedKey``.
+
+        A Query page stops at 1 MB whatever its ``Limit``: stopping at the first page would
+        return a short page and end the caller's pagination early.
+        """
+        items: list[dict[str, Any]] = []
+        with self._errors(what):
+            while True:
+                page = self.client.query(**params)
+                items.extend(page.get("Items", []))
+                last = page.get("LastEvaluatedKey")
+                if last is None or (limit is not None and len(items) >= limit):
+                    return items[:limit] if limit is not None else items
+                params["ExclusiveStartKey"] = last
+                if limit is not None:
+                    params["Limit"] = limit - len(items)
 
     def _latest_messages(self, tenant_id: str, thread_id: str, limit: int) -> list[Message]:
         return self._query_messages(tenant_id, thread_id, newest_first=True, limit=limit, after=None)
@@ -286,18 +314,19 @@ class DynamoDBStore(Store):
         condition = "GSI1PK = :g"
         values: dict[str, Any] = {":g": _s(_user_pk(tenant_id, user_id))}
         if cursor:
-            updated, thread = cursor.split("|", 1)
+            updated, thread = self._parse_thread_cursor(cursor)
             condition += " AND GSI1SK < :before"
-            values[":before"] = _s(_recency(float(updated), thread))
-        with self._errors("list threads"):
-            items = self.client.query(
-                TableName=self.table,
-                IndexName="GSI1",
-                KeyConditionExpression=condition,
-                ExpressionAttributeValues=values,
-                ScanIndexForward=False,
-                Limit=limit,
-            ).get("Items", [])
+            values[":before"] = _s(_recency(updated, thread))
+        items = self._query(
+            "list threads",
+            limit=limit,
+            TableName=self.table,
+            IndexName="GSI1",
+            KeyConditionExpression=condition,
+            ExpressionAttributeValues=values,
+            ScanIndexForward=False,
+            Limit=limit,
+        )
         return [self._thread(tenant_id, i["PK"]["S"].split("#TH#", 1)[1], i) for i in items]
 
     @staticmethod

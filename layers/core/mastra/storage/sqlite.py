@@ -248,7 +248,7 @@ class SQLiteStore(Store):
         return [self._message(r) for r in rows]
 
     def _threads_of(self, tenant_id: str, user_id: str, cursor: str | None, limit: int) -> list[Thread]:
-        updated, thread = (float(cursor.split("|", 1)[0]), cursor.split("|", 1)[1]) if cursor else (float("inf"), "")
+        updated, thread = self._parse_thread_cursor(cursor) if cursor else (float("inf"), "")
         with self._errors("list threads"):
             rows = (
                 self._conn()

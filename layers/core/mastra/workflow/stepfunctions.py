@@ -14,6 +14,7 @@ from typing import Any
 
 from mastra import aws
 from mastra.errors import PipelineError, StepTimeoutError
+from mastra.pipeline import PIPELINE_TIMEOUT_S
 from mastra.workflow.local import ExecutionFailed
 
 _RUNNING = "RUNNING"
@@ -37,7 +38,7 @@ class StepFunctionsRunner:
 
     @property
     def client(self) -> Any:
-        return self._client or aws.client("stepfunctions")
+        return self._client or aws.client("stepfunctions", retries=False, read_timeout=PIPELINE_TIMEOUT_S + 5)
 
     def run(self, data: dict[str, Any]) -> Any:
         """Execute the state machine on ``data``; :class:`ExecutionFailed` if the execution fails."""
@@ -54,7 +55,8 @@ class StepFunctionsRunner:
         status = result["status"]
         if status == "SUCCEEDED":
             return json.loads(result["output"])
-        raise ExecutionFailed(result.get("error") or f"States.{status.title()}", result.get("cause") or "")
+        default = "States.Timeout" if status == "TIMED_OUT" else f"States.{status.title()}"
+        raise ExecutionFailed(result.get("error") or default, result.get("cause") or "")
 
     def _start_and_wait(self, params: dict[str, Any]) -> dict[str, Any]:
         arn = self.client.start_execution(**params)["executionArn"]
