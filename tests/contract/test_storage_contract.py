@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from mastra.errors import ConflictError, InvalidRequestError
+from mastra.errors import ConflictError, InvalidRequestError, NotFoundError
 from mastra.ids import new_id
-from mastra.storage import EventRecord, Message, RequestRecord, SQLiteStore, Store, Turn
+from mastra.storage import EventRecord, Message, ModelVersion, RequestRecord, SQLiteStore, Store, Turn
 
 StoreFactory = Callable[[], Store]
 
@@ -248,3 +248,65 @@ def test_events_are_stored_once_in_order_and_per_tenant(store: Store) -> None:
     assert store.list_events("globex", "r1") == []
     store.record_events([event("acme", "big", f"e{i:03d}", float(i)) for i in range(60)])  # over one batch
     assert len(store.list_events("acme", "big")) == 60
+
+
+# ---- the model registry -------------------------------------------------------------------------------
+def model(kind: str = "router", at: float = 1000.0, accuracy: float = 0.9) -> ModelVersion:
+    return ModelVersion(
+        kind=kind,
+        created_at=at,
+        artifact=f"models/{kind}/{at}",
+        metrics={"accuracy": accuracy},
+        data={"source": "clinc150/train.jsonl", "rows": 15100, "sha256": "ab" * 32},
+        params={"epochs": 3},
+    )
+
+
+def test_model_versions_are_numbered_in_order_per_kind(store: Store) -> None:
+    assert store.list_model_versions("router") == [] and store.champion("router") is None
+    builtin = store.add_model_version(model(at=1.0), number=0)
+    first, second = store.add_model_version(model(at=2.0)), store.add_model_version(model(at=3.0))
+    other = store.add_model_version(model("sentiment"))
+    assert (builtin.version, first.version, second.version, other.version) == (0, 1, 2, 1)
+    listed = store.list_model_versions("router")
+    assert [(v.version, v.status, v.created_at) for v in listed] == [
+        (0, "candidate", 1.0),
+        (1, "candidate", 2.0),
+        (2, "candidate", 3.0),
+    ]
+    assert store.get_model_version("router", 2) == listed[2]
+    assert listed[1].data["rows"] == 15100 and listed[1].metrics == {"accuracy": 0.9}
+    with pytest.raises(ConflictError):
+        store.add_model_version(model(), number=1)
+
+
+def test_promotion_and_rollback_keep_one_champion(store: Store) -> None:
+    for at in (1.0, 2.0, 3.0):
+        store.add_model_version(model(at=at), number=None if at > 1 else 0)
+    store.set_champion("router", 0, expected=None)
+    store.set_champion("router", 2, expected=0)
+    assert store.champion("router").version == 2  # type: ignore[union-attr]
+    assert [v.status for v in store.list_model_versions("router")] == ["retired", "candidate", "champion"]
+    store.set_champion("router", 0)  # rollback: one call
+    assert [v.status for v in store.list_model_versions("router")] == ["champion", "candidate", "retired"]
+    with pytest.raises(ConflictError):  # a promotion decided against a stale champion is refused
+        store.set_champion("router", 1, expected=2)
+    assert store.champion("router").version == 0  # type: ignore[union-attr]
+    with pytest.raises(NotFoundError):
+        store.set_champion("router", 9)
+    assert store.champion("sentiment") is None
+
+
+def test_concurrent_registrations_get_distinct_numbers(store: Store) -> None:
+    numbers: list[int] = []
+
+    def register() -> None:
+        for _ in range(5):
+            numbers.append(store.add_model_version(model()).version)
+
+    threads = [threading.Thread(target=register) for _ in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert sorted(numbers) == list(range(1, 21))

@@ -86,3 +86,26 @@ def test_an_unusable_data_dir_is_a_clear_error(tmp_path: Path) -> None:
     p = mastra("chat", "--json", "hello", home=not_a_dir)
     assert p.returncode == 1 and "Traceback" not in p.stderr
     assert json.loads(p.stderr.strip().splitlines()[-1])["error"] == "storage_unavailable"
+
+
+def test_models_list_promote_and_rollback(tmp_path: Path) -> None:
+    from mastra.registry import LocalArtifacts, ModelRegistry
+    from mastra.storage import SQLiteStore
+
+    store = SQLiteStore(tmp_path / "mastra.db")
+    registry = ModelRegistry(store, LocalArtifacts(tmp_path / "artifacts"), tmp_path / "cache")
+    for i in (1, 2):
+        built = tmp_path / f"built{i}"
+        built.mkdir()
+        (built / "model.bin").write_bytes(bytes([i]))
+        registry.register("router", built, metrics={"accuracy": 0.9 + i / 100}, data={"rows": 100 * i})
+    store.close()
+    assert mastra("models", "promote", "router", "--version", "2", home=tmp_path).returncode == 0
+    listed = json.loads(mastra("models", "list", "router", "--json", home=tmp_path).stdout)
+    assert [(v["version"], v["status"]) for v in listed] == [(1, "candidate"), (2, "champion")]
+    p = mastra("models", "rollback", "router", "--version", "1", home=tmp_path)
+    assert p.returncode == 0 and "version 1 is the champion" in p.stdout
+    table = mastra("models", "list", "router", home=tmp_path).stdout
+    assert "champion" in table.splitlines()[0] and "retired" in table.splitlines()[1] and "rows 200" in table
+    missing = mastra("models", "promote", "router", "--version", "7", home=tmp_path)
+    assert missing.returncode == 2 and "no router model version 7" in missing.stderr

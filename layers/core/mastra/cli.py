@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -139,6 +140,34 @@ def cmd_invoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_models(args: argparse.Namespace) -> int:
+    """The model registry: list versions, promote one, roll back to one."""
+    registry = _runtime().registry
+    if args.action in ("promote", "rollback"):
+        if args.version is None:
+            raise SystemExit(f"error: `mastra models {args.action}` needs --version")
+        promoted = registry.promote(args.kind, args.version)
+        if args.json:
+            _print_json(promoted.model_dump())
+        else:
+            print(f"{args.kind} version {promoted.version} is the champion")
+        return 0
+    versions = registry.versions(args.kind)
+    if args.json:
+        _print_json([v.model_dump() for v in versions])
+        return 0
+    if not versions:
+        print(f"no {args.kind} versions registered")
+    for v in versions:
+        metrics = ", ".join(f"{k} {val:.4f}" for k, val in sorted(v.metrics.items()))
+        rows = v.data.get("rows", "?")
+        print(
+            f"{v.version:>4}  {v.status:<9}  {time.strftime('%Y-%m-%d %H:%M', time.gmtime(v.created_at))}  "
+            f"rows {rows}  {metrics}  {v.note}".rstrip()
+        )
+    return 0
+
+
 def cmd_pipeline(args: argparse.Namespace) -> int:
     from mastra.pipeline import definition
 
@@ -200,6 +229,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-e", "--event", required=True, help="event JSON file ('-' for stdin)")
     p.add_argument("--project-dir", help="project root (default: found from the current directory)")
     p.set_defaults(func=cmd_invoke)
+
+    p = sub.add_parser("models", help="the model registry: list versions, promote, roll back")
+    p.add_argument("action", choices=["list", "promote", "rollback"])
+    p.add_argument("kind", help="the model kind, e.g. router or sentiment")
+    p.add_argument("--version", type=int, help="the version to promote or roll back to")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_models)
 
     p = sub.add_parser("pipeline", help="the request pipeline's Step Functions definition")
     p.add_argument("format", choices=["asl"])

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from mastra.events import EventPublisher
     from mastra.providers import ModelProvider, ProviderFactory
     from mastra.reflection import HeuristicReflector
+    from mastra.registry import ModelRegistry
     from mastra.sentiment import SentimentModel
     from mastra.storage import Store
 
@@ -119,6 +120,18 @@ class Runtime:
         from mastra.events import NullPublisher
 
         return NullPublisher()
+
+    @component
+    def registry(self) -> ModelRegistry:
+        """Model versions in the store; artifacts in the artifacts bucket (AWS) or the data dir."""
+        from mastra.registry import LocalArtifacts, ModelRegistry, S3Artifacts
+
+        artifacts = (
+            S3Artifacts(self.settings.artifacts_bucket)
+            if self.settings.artifacts_bucket
+            else LocalArtifacts(self.settings.home / "artifacts")
+        )
+        return ModelRegistry(self.store, artifacts, self.settings.cache_dir / "models")
 
     @component
     def sentiment(self) -> SentimentModel:

@@ -1,7 +1,7 @@
 """Storage: one interface (``base.Store``), one file per backend."""
 
 from mastra.storage.base import Store
-from mastra.storage.models import EventRecord, Message, Page, RequestRecord, Thread, Turn
+from mastra.storage.models import EventRecord, Message, ModelVersion, Page, RequestRecord, Thread, Turn
 from mastra.storage.sqlite import SQLiteStore
 
 
@@ -13,4 +13,15 @@ def __getattr__(name: str) -> object:
     raise AttributeError(name)
 
 
-__all__ = ["DynamoDBStore", "EventRecord", "Message", "Page", "RequestRecord", "SQLiteStore", "Store", "Thread", "Turn"]
+__all__ = [
+    "DynamoDBStore",
+    "EventRecord",
+    "Message",
+    "ModelVersion",
+    "Page",
+    "RequestRecord",
+    "SQLiteStore",
+    "Store",
+    "Thread",
+    "Turn",
+]

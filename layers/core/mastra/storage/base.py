@@ -7,6 +7,8 @@ Key design (the same in every backend; tenant first, so isolation is a matter of
     request   (tenant_id, request_id)             -> the full response of a handled request
     event     (tenant_id, request_id, event_id)   -> a pipeline event, stored at most once
     by user   (tenant_id, user_id, updated_at)    -> the user's threads, newest first
+    model     (kind, version)                     -> a registered model version (deployment-wide)
+    champion  (kind)                              -> the version serving requests
 
 Writes of one turn are atomic and idempotent on the request id: a retried step never duplicates
 messages. A thread belongs to the user who opened it; another user writing to it is a conflict.
@@ -17,8 +19,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import ClassVar
 
-from mastra.errors import ConflictError, InvalidRequestError
-from mastra.storage.models import EventRecord, Message, Page, RequestRecord, Thread, Turn
+from mastra.errors import ConflictError, InvalidRequestError, NotFoundError
+from mastra.storage.models import EventRecord, Message, ModelVersion, Page, RequestRecord, Thread, Turn
 
 MAX_PAGE = 200
 
@@ -94,7 +96,63 @@ class Store(ABC):
         except ValueError:
             raise InvalidRequestError(f"not a thread list cursor: {cursor[:80]!r}") from None
 
+    # ---- the model registry ------------------------------------------------------------------
+    def add_model_version(self, version: ModelVersion, *, number: int | None = None) -> ModelVersion:
+        """Register a version; the store assigns the next number unless ``number`` is given (0: built-in).
+
+        A given number that is taken is a :class:`ConflictError`; concurrent registrations get
+        distinct numbers.
+        """
+        return self._insert_model_version(version.model_copy(update={"status": "candidate"}), number)
+
+    def list_model_versions(self, kind: str) -> list[ModelVersion]:
+        """Every version of ``kind``, oldest first."""
+        return sorted(self._model_versions(kind), key=lambda v: v.version)
+
+    def champion(self, kind: str) -> ModelVersion | None:
+        """The version of ``kind`` serving requests, if any."""
+        number = self._champion_number(kind)
+        return None if number is None else self.get_model_version(kind, number)
+
+    def set_champion(self, kind: str, version: int, *, expected: int | str | None = "any") -> ModelVersion:
+        """Make ``version`` the champion at once; the previous champion is retired.
+
+        ``expected`` guards a read-then-promote against a concurrent promotion: the swap happens
+        only if the champion is still that version (None: there was none), else ConflictError.
+        """
+        target = self.get_model_version(kind, version)
+        if target is None:
+            raise NotFoundError(f"no {kind} model version {version}", details={"kind": kind, "version": version})
+        current = self._champion_number(kind)
+        if expected != "any" and current != expected:
+            raise ConflictError(
+                f"the {kind} champion changed (now {current}, expected {expected})",
+                details={"kind": kind, "champion": current},
+            )
+        if current != version:
+            self._swap_champion(kind, version, current)
+        promoted = self.get_model_version(kind, version)
+        assert promoted is not None
+        return promoted
+
     # ---- backend hooks -----------------------------------------------------------------------
+    @abstractmethod
+    def _insert_model_version(self, version: ModelVersion, number: int | None) -> ModelVersion: ...
+
+    @abstractmethod
+    def get_model_version(self, kind: str, version: int) -> ModelVersion | None: ...
+
+    @abstractmethod
+    def _model_versions(self, kind: str) -> list[ModelVersion]: ...
+
+    @abstractmethod
+    def _champion_number(self, kind: str) -> int | None: ...
+
+    @abstractmethod
+    def _swap_champion(self, kind: str, new: int, old: int | None) -> None:
+        """Atomically: the pointer to ``new`` (only if it still points to ``old``), ``new`` champion,
+        ``old`` retired. A lost race is a :class:`ConflictError`."""
+
     @abstractmethod
     def _write_turn(self, turn: Turn) -> bool: ...
 

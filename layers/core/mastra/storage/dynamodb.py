@@ -5,6 +5,8 @@
     message   T#<tenant>#TH#<thread>     M#<message_id>
     request   T#<tenant>#RQ#<request>    REQ
     event     T#<tenant>#RQ#<request>    E#<event_id>
+    model     MODEL#<kind>               V#<version, 8 digits>    (deployment-wide: not tenant data)
+    champion  MODEL#<kind>               CHAMPION
 
 A thread and its messages share a partition, so history is one Query (newest first, ``Limit``);
 a request and its events share another. GSI1 lists a user's threads, most recently updated first.
@@ -29,7 +31,7 @@ from typing import Any
 from mastra import aws
 from mastra.errors import ConflictError, StorageError, StorageRejectedError
 from mastra.storage.base import Store
-from mastra.storage.models import EventRecord, Message, RequestRecord, Thread, Turn
+from mastra.storage.models import EventRecord, Message, ModelVersion, RequestRecord, Thread, Turn
 
 CONFLICT_RETRIES = 6  # transaction conflicts between concurrent turns of one thread
 # Errors no retry can fix: reported as StorageRejectedError, which Step Functions does not retry.
@@ -48,6 +50,14 @@ def _thread_pk(tenant: str, thread: str) -> str:
 
 def _request_pk(tenant: str, request: str) -> str:
     return f"T#{tenant}#RQ#{request}"
+
+
+def _model_pk(kind: str) -> str:
+    return f"MODEL#{kind}"
+
+
+def _version_sk(version: int) -> str:
+    return f"V#{version:08d}"
 
 
 def _user_pk(tenant: str, user: str) -> str:
@@ -184,6 +194,124 @@ class DynamoDBStore(Store):
             raise self._failure("record the turn", exc) from exc
         except BotoCoreError as exc:
             raise self._failure("record the turn", exc) from exc
+
+    # ---- the model registry --------------------------------------------------------------------
+    def _insert_model_version(self, version: ModelVersion, number: int | None) -> ModelVersion:
+        from botocore.exceptions import ClientError
+
+        for attempt in range(CONFLICT_RETRIES + 1):
+            n = number if number is not None else self._last_version(version.kind) + 1
+            stored = version.model_copy(update={"version": n})
+            item = {
+                "PK": _s(_model_pk(stored.kind)),
+                "SK": _s(_version_sk(n)),
+                "status": _s(stored.status),
+                "body": _s(stored.model_dump_json()),
+            }
+            try:
+                with self._errors("register a model version"):
+                    self.client.put_item(
+                        TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(PK)"
+                    )
+                return stored
+            except StorageError as exc:
+                cause = exc.__cause__
+                taken = isinstance(cause, ClientError) and (
+                    cause.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+                )
+                if not taken:
+                    raise
+                if number is not None:
+                    raise ConflictError(f"{version.kind} model version {n} exists", details={"version": n}) from None
+                time.sleep(random.uniform(0, 0.01 * 2**attempt))  # another registration took n: next one
+        raise StorageError(f"dynamodb: could not number a new {version.kind} version", details={"table": self.table})
+
+    def _last_version(self, kind: str) -> int:
+        items = self._query(
+            "number a model version",
+            limit=1,
+            TableName=self.table,
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :v)",
+            ExpressionAttributeValues={":pk": _s(_model_pk(kind)), ":v": _s("V#")},
+            ScanIndexForward=False,
+            Limit=1,
+            ConsistentRead=True,
+        )
+        return int(items[0]["SK"]["S"][2:]) if items else 0
+
+    def get_model_version(self, kind: str, version: int) -> ModelVersion | None:
+        with self._errors("read a model version"):
+            item = self.client.get_item(
+                TableName=self.table, Key={"PK": _s(_model_pk(kind)), "SK": _s(_version_sk(version))}
+            ).get("Item")
+        return None if item is None else self._model_version(item)
+
+    def _model_versions(self, kind: str) -> list[ModelVersion]:
+        items = self._query(
+            "list model versions",
+            limit=None,
+            TableName=self.table,
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :v)",
+            ExpressionAttributeValues={":pk": _s(_model_pk(kind)), ":v": _s("V#")},
+        )
+        return [self._model_version(i) for i in items]
+
+    @staticmethod
+    def _model_version(item: dict[str, Any]) -> ModelVersion:
+        return ModelVersion.model_validate_json(item["body"]["S"]).model_copy(update={"status": item["status"]["S"]})
+
+    def _champion_number(self, kind: str) -> int | None:
+        with self._errors("read the champion"):
+            item = self.client.get_item(
+                TableName=self.table, Key={"PK": _s(_model_pk(kind)), "SK": _s("CHAMPION")}, ConsistentRead=True
+            ).get("Item")
+        return None if item is None else int(item["version"]["N"])
+
+    def _swap_champion(self, kind: str, new: int, old: int | None) -> None:
+        from botocore.exceptions import ClientError
+
+        pk = _s(_model_pk(kind))
+        pointer: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": {"PK": pk, "SK": _s("CHAMPION")},
+            "UpdateExpression": "SET #v = :new, updated_at = :t",
+            "ExpressionAttributeNames": {"#v": "version"},  # names as reserved words could ever clash
+            "ExpressionAttributeValues": {":new": _n(new), ":t": _n(time.time())},
+        }
+        if old is None:
+            pointer["ConditionExpression"] = "attribute_not_exists(PK)"
+        else:
+            pointer["ConditionExpression"] = "#v = :old"
+            pointer["ExpressionAttributeValues"][":old"] = _n(old)
+
+        def status(version: int, value: str) -> dict[str, Any]:
+            return {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": {"PK": pk, "SK": _s(_version_sk(version))},
+                    "UpdateExpression": "SET #s = :s",
+                    "ExpressionAttributeNames": {"#s": "status"},  # STATUS is a reserved word
+                    "ExpressionAttributeValues": {":s": _s(value)},
+                    "ConditionExpression": "attribute_exists(PK)",
+                }
+            }
+
+        items = [{"Update": pointer}, status(new, "champion")] + ([status(old, "retired")] if old is not None else [])
+        try:
+            with self._errors("promote a model version"):
+                self.client.transact_write_items(TransactItems=items)
+        except StorageError as exc:
+            cause = exc.__cause__
+            reasons = (
+                [r.get("Code") for r in cause.response.get("CancellationReasons", [])]
+                if isinstance(cause, ClientError)
+                else []
+            )
+            if reasons[:1] == ["ConditionalCheckFailed"] or "TransactionConflict" in reasons:
+                raise ConflictError(
+                    f"the {kind} champion changed during the promotion", details={"kind": kind}
+                ) from None
+            raise
 
     def _write_events(self, events: list[EventRecord]) -> None:
         """BatchWriteItem, 25 at a time. Unconditional puts are idempotent here: an event id always

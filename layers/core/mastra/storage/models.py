@@ -66,3 +66,23 @@ class EventRecord(BaseModel):
 class Page(BaseModel, Generic[T]):
     items: list[T]
     next_cursor: str | None = None
+
+
+ModelStatus = Literal["candidate", "champion", "retired"]
+
+
+class ModelVersion(BaseModel):
+    """One trained version of a request-path model (``kind``: router, sentiment, ...).
+
+    Models serve the whole deployment, not one tenant: their keys are the model kind.
+    """
+
+    kind: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,39}$")
+    version: int = Field(0, ge=0, description="Assigned by the store when registered; 0 is the built-in model.")
+    status: ModelStatus = "candidate"
+    created_at: float
+    artifact: str = Field(description="Where the artifact lives: a path under the data dir, or s3://bucket/key.")
+    metrics: dict[str, float] = Field(default_factory=dict)
+    data: dict[str, Any] = Field(default_factory=dict, description="The training data snapshot: source, rows, sha256.")
+    params: dict[str, Any] = Field(default_factory=dict, description="Hyperparameters.")
+    note: str = ""

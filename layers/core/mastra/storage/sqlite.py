@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,9 +19,9 @@ from typing import Any
 
 from mastra.errors import ConflictError, StorageError
 from mastra.storage.base import Store
-from mastra.storage.models import EventRecord, Message, RequestRecord, Thread, Turn
+from mastra.storage.models import EventRecord, Message, ModelVersion, RequestRecord, Thread, Turn
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS threads (
     tenant_id TEXT NOT NULL, thread_id TEXT NOT NULL, user_id TEXT NOT NULL,
@@ -43,6 +44,13 @@ CREATE TABLE IF NOT EXISTS events (
     tenant_id TEXT NOT NULL, request_id TEXT NOT NULL, event_id TEXT NOT NULL,
     type TEXT NOT NULL, version INTEGER NOT NULL, occurred_at REAL NOT NULL, body TEXT NOT NULL,
     PRIMARY KEY (tenant_id, request_id, event_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS model_versions (
+    kind TEXT NOT NULL, version INTEGER NOT NULL, status TEXT NOT NULL, body TEXT NOT NULL,
+    PRIMARY KEY (kind, version)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS champions (
+    kind TEXT PRIMARY KEY, version INTEGER NOT NULL, updated_at REAL NOT NULL
 ) WITHOUT ROWID;
 """
 _MESSAGE_COLUMNS = "tenant_id, thread_id, message_id, role, content, user_id, request_id, agent_id, created_at"
@@ -127,6 +135,78 @@ class SQLiteStore(Store):
                 )
                 conn.execute("COMMIT")
                 return True
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
+    # ---- the model registry --------------------------------------------------------------------
+    def _insert_model_version(self, version: ModelVersion, number: int | None) -> ModelVersion:
+        conn = self._conn()
+        with self._errors("register a model version"):
+            conn.execute("BEGIN IMMEDIATE")  # serialises number allocation between writers
+            try:
+                if number is None:
+                    row = conn.execute("SELECT MAX(version) FROM model_versions WHERE kind = ?", (version.kind,))
+                    number = (row.fetchone()[0] or 0) + 1
+                stored = version.model_copy(update={"version": number})
+                inserted = conn.execute(
+                    "INSERT OR IGNORE INTO model_versions VALUES (?, ?, ?, ?)",
+                    (stored.kind, number, stored.status, stored.model_dump_json()),
+                ).rowcount
+                if not inserted:
+                    raise ConflictError(f"{version.kind} model version {number} exists", details={"version": number})
+                conn.execute("COMMIT")
+                return stored
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
+    def get_model_version(self, kind: str, version: int) -> ModelVersion | None:
+        with self._errors("read a model version"):
+            row = (
+                self._conn()
+                .execute("SELECT status, body FROM model_versions WHERE kind = ? AND version = ?", (kind, version))
+                .fetchone()
+            )
+        return None if row is None else self._model_version(row)
+
+    def _model_versions(self, kind: str) -> list[ModelVersion]:
+        with self._errors("list model versions"):
+            rows = self._conn().execute("SELECT status, body FROM model_versions WHERE kind = ?", (kind,)).fetchall()
+        return [self._model_version(r) for r in rows]
+
+    @staticmethod
+    def _model_version(row: tuple[Any, ...]) -> ModelVersion:
+        return ModelVersion.model_validate_json(row[1]).model_copy(update={"status": row[0]})
+
+    def _champion_number(self, kind: str) -> int | None:
+        with self._errors("read the champion"):
+            row = self._conn().execute("SELECT version FROM champions WHERE kind = ?", (kind,)).fetchone()
+        return None if row is None else int(row[0])
+
+    def _swap_champion(self, kind: str, new: int, old: int | None) -> None:
+        conn = self._conn()
+        with self._errors("promote a model version"):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = conn.execute("SELECT version FROM champions WHERE kind = ?", (kind,)).fetchone()
+                if (None if row is None else int(row[0])) != old:
+                    raise ConflictError(f"the {kind} champion changed during the promotion", details={"kind": kind})
+                conn.execute(
+                    "INSERT INTO champions VALUES (?, ?, ?) ON CONFLICT (kind) DO UPDATE "
+                    "SET version = excluded.version, updated_at = excluded.updated_at",
+                    (kind, new, time.time()),
+                )
+                conn.execute(
+                    "UPDATE model_versions SET status = 'champion' WHERE kind = ? AND version = ?", (kind, new)
+                )
+                if old is not None:
+                    conn.execute(
+                        "UPDATE model_versions SET status = 'retired' WHERE kind = ? AND version = ?", (kind, old)
+                    )
+                conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
