@@ -168,6 +168,54 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def _hyperparameters(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"error: --hp takes name=value, not {pair!r}")
+        out[key] = value
+    return out
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train a model kind locally (script mode) and register it; or start the same script on SageMaker."""
+    from mastra.training import service
+    from mastra.training.kinds import kind
+
+    k = kind(args.kind)
+    hps = _hyperparameters(args.hp)
+    if args.sagemaker:
+        from mastra.training.sagemaker import SageMakerTraining
+
+        trainer = SageMakerTraining(args.bucket or _runtime().settings.artifacts_bucket or "", args.role, args.image)
+        job = trainer.start(k.name, k.entry, args.data, validation=args.validation, hyperparameters=hps)
+        print(job)
+        return 0
+    version = service.train(
+        _runtime().registry, k, args.data, validation=args.validation, hyperparameters=hps, promote=args.promote
+    )
+    if args.json:
+        _print_json(version.model_dump())
+    else:
+        metrics = ", ".join(f"{key} {v:g}" for key, v in sorted(version.metrics.items()))
+        print(f"{k.name} version {version.version} ({version.status}): {metrics}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from mastra.training import service
+    from mastra.training.kinds import kind
+
+    result = service.evaluate(_runtime().registry, kind(args.kind), args.data, version=args.version)
+    if args.json:
+        _print_json(result)
+    else:
+        for key, value in result.items():
+            print(f"  {key:<22} {value}")
+    return 0
+
+
 def cmd_pipeline(args: argparse.Namespace) -> int:
     from mastra.pipeline import definition
 
@@ -229,6 +277,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-e", "--event", required=True, help="event JSON file ('-' for stdin)")
     p.add_argument("--project-dir", help="project root (default: found from the current directory)")
     p.set_defaults(func=cmd_invoke)
+
+    p = sub.add_parser("train", help="train a model and register it as a candidate (or start it on SageMaker)")
+    p.add_argument("kind", help="the model kind (sentiment)")
+    p.add_argument("--data", type=Path, required=True, help="training rows (JSONL)")
+    p.add_argument("--validation", type=Path, help="rows to report metrics on (JSONL)")
+    p.add_argument("--hp", action="append", default=[], metavar="NAME=VALUE", help="a hyperparameter")
+    p.add_argument("--promote", action="store_true", help="make the new version the champion at once")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--sagemaker", action="store_true", help="run as a SageMaker training job instead")
+    p.add_argument("--bucket", help="S3 bucket for data and source (default: MASTRA_ARTIFACTS_BUCKET)")
+    p.add_argument("--role", default="", help="the training job's IAM role ARN")
+    p.add_argument("--image", default="", help="the framework container's ECR image URI")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("eval", help="evaluate a model version on labelled rows")
+    p.add_argument("kind", help="the model kind (sentiment)")
+    p.add_argument("--data", type=Path, required=True, help="labelled rows (JSONL)")
+    p.add_argument("--version", type=int, help="the version (default: the champion)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("models", help="the model registry: list versions, promote, roll back")
     p.add_argument("action", choices=["list", "promote", "rollback"])

@@ -1,0 +1,61 @@
+"""SageMaker's script-mode contract, which every training entry point follows.
+
+A training job hands its script the input channels as directories (``SM_CHANNEL_<NAME>``), a
+directory whose contents become the model artifact (``SM_MODEL_DIR``), one for other outputs such
+as metrics (``SM_OUTPUT_DATA_DIR``), and the hyperparameters as ``--name value`` arguments. The
+defaults below are the paths inside a SageMaker training container, so the same script runs there
+unchanged; ``mastra train`` runs it locally in a subprocess with these variables set
+(:mod:`mastra.training.local`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+METRICS_FILE = "metrics.json"
+
+
+@dataclass(frozen=True)
+class ScriptModePaths:
+    train: Path
+    validation: Path | None
+    model_dir: Path
+    output_dir: Path
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> ScriptModePaths:
+        env = dict(os.environ if env is None else env)
+        validation = env.get("SM_CHANNEL_VALIDATION")
+        return cls(
+            train=Path(env.get("SM_CHANNEL_TRAIN", "/opt/ml/input/data/train")),
+            validation=Path(validation) if validation else None,
+            model_dir=Path(env.get("SM_MODEL_DIR", "/opt/ml/model")),
+            output_dir=Path(env.get("SM_OUTPUT_DATA_DIR", "/opt/ml/output/data")),
+        )
+
+
+def channel_rows(channel: Path) -> list[dict[str, Any]]:
+    """Every JSONL row of every ``*.jsonl`` file in a channel directory (sorted by file name)."""
+    rows: list[dict[str, Any]] = []
+    for path in sorted(channel.glob("*.jsonl")):
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if line.strip():
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError as exc:
+                    raise ValueError(f"{path.name}:{n}: not JSON: {exc.msg}") from None
+    if not rows:
+        raise ValueError(f"no JSONL rows in channel {channel}")
+    return rows
+
+
+def write_metrics(paths: ScriptModePaths, metrics: dict[str, float]) -> None:
+    """Metrics go to the output dir (SageMaker uploads it as output.tar.gz) and beside the model."""
+    text = json.dumps(metrics, indent=2, sort_keys=True)
+    for directory in (paths.output_dir, paths.model_dir):
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / METRICS_FILE).write_text(text)

@@ -1,0 +1,70 @@
+"""The trainable model kinds: each has a script-mode entry point, a loader and an evaluation."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mastra.errors import InvalidRequestError
+
+
+@dataclass(frozen=True)
+class ModelKind:
+    name: str
+    entry: str  # the script-mode module run by `mastra train` and by a SageMaker job
+    builtin: Callable[[], list[Path]]  # the artifact's files shipped with the package (version 0)
+    load: Callable[[Path], Any]
+    evaluate: Callable[[Any, list[dict[str, Any]]], dict[str, float]]
+
+
+def _sentiment_builtin() -> list[Path]:
+    from mastra.sentiment.linear import DEFAULT_MODEL
+
+    return [DEFAULT_MODEL]
+
+
+def _sentiment_load(directory: Path) -> Any:
+    from mastra.sentiment.linear import LinearSentiment
+    from mastra.training.sentiment_linear import ARTIFACT
+
+    return LinearSentiment.load(directory / ARTIFACT)
+
+
+def _sentiment_evaluate(model: Any, rows: list[dict[str, Any]]) -> dict[str, float]:
+    from mastra.training.sentiment_linear import evaluate
+
+    started = time.perf_counter()
+    metrics = evaluate(model, rows)
+    metrics["n"] = float(len(rows))
+    metrics["ms_per_item"] = round((time.perf_counter() - started) * 1000 / max(len(rows), 1), 4)
+    return metrics
+
+
+KINDS: dict[str, ModelKind] = {
+    "sentiment": ModelKind(
+        "sentiment", "mastra.training.sentiment_linear", _sentiment_builtin, _sentiment_load, _sentiment_evaluate
+    ),
+}
+
+
+def kind(name: str) -> ModelKind:
+    try:
+        return KINDS[name]
+    except KeyError:
+        known = ", ".join(sorted(KINDS))
+        raise InvalidRequestError(f"no trainable model kind {name!r} (known: {known})") from None
+
+
+def read_rows(path: Path) -> list[dict[str, Any]]:
+    rows = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise InvalidRequestError(f"{path}:{n}: not JSON: {exc.msg}") from None
+    return rows

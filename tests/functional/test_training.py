@@ -1,0 +1,135 @@
+"""Training under SageMaker's script-mode contract: locally in a subprocess, and as a SageMaker job (moto)."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import tarfile
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from mastra.registry import LocalArtifacts, ModelRegistry
+from mastra.storage import SQLiteStore
+from mastra.training import service
+from mastra.training.contract import ScriptModePaths
+from mastra.training.kinds import kind
+from mastra.training.local import TrainingError, run_script_mode
+from mastra.training.sagemaker import SageMakerTraining
+
+GOOD = ["wonderful", "great", "moving", "delightful", "superb", "charming", "brilliant", "funny"]
+BAD = ["awful", "boring", "dull", "tedious", "terrible", "clumsy", "lifeless", "bland"]
+FILLER = ["the film", "this movie", "the plot", "its cast", "the ending", "the script"]
+
+
+def rows(n: int, seed: int) -> list[dict[str, object]]:
+    """Toy sentiment rows: a filler subject and two words of one polarity (deterministic)."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        label = rng.randint(0, 1)
+        words = rng.sample(GOOD if label else BAD, 2)
+        out.append({"text": f"{rng.choice(FILLER)} is {words[0]} and {words[1]}", "label": label})
+    return out
+
+
+def write(path: Path, data: list[dict[str, object]]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in data))
+    return path
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> ModelRegistry:
+    return ModelRegistry(SQLiteStore(tmp_path / "m.db"), LocalArtifacts(tmp_path / "artifacts"), tmp_path / "cache")
+
+
+def test_the_contract_defaults_are_sagemakers_paths() -> None:
+    paths = ScriptModePaths.from_env({})
+    assert (paths.train, paths.model_dir, paths.output_dir, paths.validation) == (
+        Path("/opt/ml/input/data/train"),
+        Path("/opt/ml/model"),
+        Path("/opt/ml/output/data"),
+        None,
+    )
+
+
+def test_a_local_run_trains_registers_and_evaluates(registry: ModelRegistry, tmp_path: Path) -> None:
+    train, val = write(tmp_path / "train.jsonl", rows(400, 1)), write(tmp_path / "val.jsonl", rows(200, 2))
+    sentiment = kind("sentiment")
+    v = service.train(registry, sentiment, train, validation=val, hyperparameters={"bits": 12, "C": 2.0})
+    assert v.version == 1 and v.status == "candidate" and v.params == {"bits": 12, "C": 2.0}
+    assert v.metrics["accuracy"] > 0.95 and v.metrics["train_rows"] == 400
+    assert v.data["rows"] == 400 and len(v.data["sha256"]) == 64
+    # The built-in model was registered first, as version 0 and champion.
+    assert [(x.version, x.status, x.note) for x in registry.versions("sentiment")] == [
+        (0, "champion", "built-in"),
+        (1, "candidate", ""),
+    ]
+    evaluated = service.evaluate(registry, sentiment, val, version=1)
+    assert evaluated["accuracy"] == v.metrics["accuracy"] and evaluated["n"] == 200
+    assert service.evaluate(registry, sentiment, val)["version"] == 0  # the champion by default
+    promoted = service.train(registry, sentiment, train, hyperparameters={"bits": 12}, promote=True)
+    assert registry.champion("sentiment").version == promoted.version == 2  # type: ignore[union-attr]
+
+
+def test_a_failed_run_says_why(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "no label"}\n')
+    with pytest.raises(TrainingError, match="label"):
+        run_script_mode("mastra.training.sentiment_linear", tmp_path / "work", train=bad)
+    with pytest.raises(TrainingError, match="no train data file"):
+        run_script_mode("mastra.training.sentiment_linear", tmp_path / "work2", train=tmp_path / "missing.jsonl")
+
+
+def test_the_same_entry_point_starts_as_a_sagemaker_job(tmp_path: Path) -> None:
+    train = write(tmp_path / "train.jsonl", rows(50, 3))
+    role = "arn:aws:iam::123456789012:role/mastra-training"
+    image = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="artifacts")
+        sm = boto3.client("sagemaker", region_name="us-east-1")
+        trainer = SageMakerTraining("artifacts", role, image, sagemaker=sm, s3=s3)
+        job = trainer.start("sentiment", "mastra.training.sentiment_linear", train, hyperparameters={"C": 2.0})
+        described = sm.describe_training_job(TrainingJobName=job)
+        assert described["AlgorithmSpecification"]["TrainingImage"] == image and described["RoleArn"] == role
+        hps = described["HyperParameters"]
+        assert hps["C"] == "2.0" and json.loads(hps["sagemaker_program"]) == "train_sentiment.py"
+        (channel,) = described["InputDataConfig"]
+        uri = channel["DataSource"]["S3DataSource"]["S3Uri"]
+        assert channel["ChannelName"] == "train" and uri == f"s3://artifacts/training/sentiment/{job}/input/train/"
+        data = s3.get_object(Bucket="artifacts", Key=f"training/sentiment/{job}/input/train/data.jsonl")
+        assert data["Body"].read() == train.read_bytes()  # the data was exported before the job started
+        source = json.loads(hps["sagemaker_submit_directory"]).removeprefix("s3://artifacts/")
+        body = s3.get_object(Bucket="artifacts", Key=source)["Body"].read()
+        archive = tarfile.open(fileobj=io.BytesIO(body))  # noqa: SIM115 - read in memory, nothing to close
+        names = archive.getnames()
+        assert {"train_sentiment.py", "requirements.txt", "mastra/training/sentiment_linear.py"} <= set(names)
+        assert not any("__pycache__" in n for n in names)
+        script = archive.extractfile("train_sentiment.py").read().decode()  # type: ignore[union-attr]
+        assert "from mastra.training.sentiment_linear import main" in script
+        assert "scikit-learn" in archive.extractfile("requirements.txt").read().decode()  # type: ignore[union-attr]
+        assert trainer.describe(job)["status"] in {"InProgress", "Completed"}
+
+
+def test_mastra_train_and_eval_from_the_command_line(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    train, val = write(tmp_path / "train.jsonl", rows(300, 4)), write(tmp_path / "val.jsonl", rows(100, 5))
+    env = dict(os.environ, MASTRA_HOME=str(tmp_path / "home"))
+
+    def mastra(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "mastra", *args], env=env, capture_output=True, text=True)
+
+    p = mastra("train", "sentiment", "--data", str(train), "--validation", str(val), "--promote", "--json")
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["status"] == "champion" and "3/3" in p.stderr  # the progress bar
+    e = mastra("eval", "sentiment", "--data", str(val), "--json")
+    assert e.returncode == 0 and json.loads(e.stdout)["version"] == 1 and json.loads(e.stdout)["accuracy"] > 0.95
+    unknown = mastra("train", "weather", "--data", str(train))
+    assert unknown.returncode == 2 and "no trainable model kind 'weather'" in unknown.stderr
