@@ -3,7 +3,7 @@
 An artifact is uploaded before its version is registered, under the SHA-256 of its files, so a
 registration that fails leaves at most an unreferenced copy, never a version without its files,
 and uploading the same model twice stores it once. One file per backend would be overkill for
-two small classes; both follow the same three-method contract (``tests/unit/test_registry.py``).
+two small classes; both follow the same three-method contract (``tests/functional/test_registry.py``).
 """
 
 from __future__ import annotations
