@@ -133,3 +133,52 @@ def test_mastra_train_and_eval_from_the_command_line(tmp_path: Path) -> None:
     assert e.returncode == 0 and json.loads(e.stdout)["version"] == 1 and json.loads(e.stdout)["accuracy"] > 0.95
     unknown = mastra("train", "weather", "--data", str(train))
     assert unknown.returncode == 2 and "no trainable model kind 'weather'" in unknown.stderr
+
+
+def test_router_metrics_count_rejections_and_oos_exactly() -> None:
+    from mastra.selection.base import Selection
+    from mastra.training.evaluation import router_metrics
+
+    answers = {"a1": "banking", "a2": "travel", "a3": None, "o1": None, "o2": "travel"}
+
+    def route(text: str) -> Selection:
+        agent = answers[text]
+        return Selection(agent_id=agent or "fallback", confidence=0.5, fallback=agent is None)
+
+    rows = [
+        {"text": "a1", "domain": "banking"},
+        {"text": "a2", "domain": "banking"},  # wrong agent
+        {"text": "a3", "domain": "travel"},  # rejected: counts as wrong
+        {"text": "o1", "domain": "oos"},  # rejected: right
+        {"text": "o2", "domain": "oos"},  # routed: missed
+    ]
+    m = router_metrics(route, rows)
+    assert (m["n"], m["accuracy"], m["in_scope_accuracy"], m["oos_recall"]) == (5, 0.4, 0.3333, 0.5)
+    assert m["per_class"]["banking"] == {"precision": 1.0, "recall": 0.5, "n": 2.0}
+    assert m["per_class"]["travel"] == {"precision": 0.0, "recall": 0.0, "n": 1.0}
+
+
+def test_mastra_eval_router_prints_the_documented_keys(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    data = write(
+        tmp_path / "router.jsonl",
+        [
+            {"text": "how do i transfer money to my savings account", "domain": "banking"},
+            {"text": "book me a flight to paris", "domain": "travel"},
+            {"text": "zxqv blorp wibble", "domain": "oos"},
+        ],
+    )
+    env = dict(os.environ, MASTRA_HOME=str(tmp_path / "home"))
+    p = subprocess.run(
+        [sys.executable, "-m", "mastra", "eval", "router", "--data", str(data), "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert {"n", "accuracy", "in_scope_accuracy", "oos_recall", "ms_per_item"} <= set(out) and out["n"] == 3
+    assert out["per_class"]["banking"]["recall"] == 1.0

@@ -205,14 +205,29 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from mastra.training import service
-    from mastra.training.kinds import kind
+    from mastra.training.kinds import kind, read_rows
 
-    result = service.evaluate(_runtime().registry, kind(args.kind), args.data, version=args.version)
+    if args.kind == "router":  # the router compiled from the agent specs (learned versions: issue 4)
+        if args.version is not None:
+            raise SystemExit("error: the router has no registered versions yet; it is built from the agent specs")
+        from mastra.training.evaluation import router_metrics
+
+        rt = _runtime()
+        router, floor = rt.agents.router, rt.settings.confidence_floor
+        metrics = router_metrics(lambda text: router.route(text, floor=floor), read_rows(args.data))
+        result: dict[str, Any] = {"kind": "router", "version": "specs", **metrics}
+    else:
+        result = service.evaluate(_runtime().registry, kind(args.kind), args.data, version=args.version)
     if args.json:
         _print_json(result)
-    else:
-        for key, value in result.items():
-            print(f"  {key:<22} {value}")
+        return 0
+    classes = result.pop("per_class", {})
+    for key, value in result.items():
+        print(f"  {key:<22} {value}")
+    if classes:
+        print(f"\n  {'class':<22} {'precision':>9} {'recall':>9} {'n':>7}")
+        for label, c in classes.items():
+            print(f"  {label:<22} {c['precision']:>9.4f} {c['recall']:>9.4f} {int(c['n']):>7}")
     return 0
 
 
@@ -292,7 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("eval", help="evaluate a model version on labelled rows")
-    p.add_argument("kind", help="the model kind (sentiment)")
+    p.add_argument("kind", help="the model kind (router or sentiment)")
     p.add_argument("--data", type=Path, required=True, help="labelled rows (JSONL)")
     p.add_argument("--version", type=int, help="the version (default: the champion)")
     p.add_argument("--json", action="store_true")

@@ -18,7 +18,7 @@ class ModelKind:
     entry: str  # the script-mode module run by `mastra train` and by a SageMaker job
     builtin: Callable[[], list[Path]]  # the artifact's files shipped with the package (version 0)
     load: Callable[[Path], Any]
-    evaluate: Callable[[Any, list[dict[str, Any]]], dict[str, float]]
+    evaluate: Callable[[Any, list[dict[str, Any]]], dict[str, Any]]
 
 
 def _sentiment_builtin() -> list[Path]:
@@ -34,13 +34,18 @@ def _sentiment_load(directory: Path) -> Any:
     return LinearSentiment.load(directory / ARTIFACT)
 
 
-def _sentiment_evaluate(model: Any, rows: list[dict[str, Any]]) -> dict[str, float]:
+def _sentiment_evaluate(model: Any, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    from mastra.training.evaluation import per_class
     from mastra.training.sentiment_linear import evaluate
 
     started = time.perf_counter()
-    metrics = evaluate(model, rows)
-    metrics["n"] = float(len(rows))
-    metrics["ms_per_item"] = round((time.perf_counter() - started) * 1000 / max(len(rows), 1), 4)
+    metrics: dict[str, Any] = evaluate(model, rows)
+    elapsed = time.perf_counter() - started
+    metrics["n"] = len(rows)
+    metrics["ms_per_item"] = round(elapsed * 1000 / max(len(rows), 1), 4)
+    names = ("negative", "positive")
+    truth = [names[int(r["label"])] for r in rows]
+    metrics["per_class"] = per_class(truth, [names[model.probability(str(r["text"])) > 0.5] for r in rows])
     return metrics
 
 
