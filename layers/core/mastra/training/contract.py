@@ -38,16 +38,21 @@ class ScriptModePaths:
         )
 
 
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """The rows of one JSONL file; ValueError naming the line that is not JSON."""
+    rows: list[dict[str, Any]] = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}:{n}: not JSON: {exc.msg}") from None
+    return rows
+
+
 def channel_rows(channel: Path) -> list[dict[str, Any]]:
     """Every JSONL row of every ``*.jsonl`` file in a channel directory (sorted by file name)."""
-    rows: list[dict[str, Any]] = []
-    for path in sorted(channel.glob("*.jsonl")):
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if line.strip():
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError as exc:
-                    raise ValueError(f"{path.name}:{n}: not JSON: {exc.msg}") from None
+    rows = [row for path in sorted(channel.glob("*.jsonl")) for row in read_jsonl(path)]
     if not rows:
         raise ValueError(f"no JSONL rows in channel {channel}")
     return rows

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -65,11 +64,10 @@ def kind(name: str) -> ModelKind:
 
 
 def read_rows(path: Path) -> list[dict[str, Any]]:
-    rows = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if line.strip():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise InvalidRequestError(f"{path}:{n}: not JSON: {exc.msg}") from None
-    return rows
+    """A labelled JSONL file given on the command line; a bad or missing file is the caller's error."""
+    from mastra.training.contract import read_jsonl
+
+    try:
+        return read_jsonl(path)
+    except (OSError, ValueError) as exc:
+        raise InvalidRequestError(f"cannot read {path}: {exc}") from None
