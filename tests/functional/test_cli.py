@@ -98,7 +98,7 @@ def test_models_list_promote_and_rollback(tmp_path: Path) -> None:
         built = tmp_path / f"built{i}"
         built.mkdir()
         (built / "model.bin").write_bytes(bytes([i]))
-        registry.register("router", built, metrics={"accuracy": 0.9 + i / 100}, data={"rows": 100 * i})
+        registry.register("router", built, metrics={"accuracy": 0.9 + i / 100}, data={"train": {"rows": 100 * i}})
     store.close()
     assert mastra("models", "promote", "router", "--version", "2", home=tmp_path).returncode == 0
     listed = json.loads(mastra("models", "list", "router", "--json", home=tmp_path).stdout)

@@ -142,7 +142,13 @@ def cmd_invoke(args: argparse.Namespace) -> int:
 
 def cmd_models(args: argparse.Namespace) -> int:
     """The model registry: list versions, promote one, roll back to one."""
-    registry = _runtime().registry
+    from mastra.training import service
+    from mastra.training.kinds import KINDS
+
+    rt = _runtime()
+    registry = rt.registry
+    if args.kind in KINDS:  # version 0 (the default model) exists from the first look on
+        service.ensure_builtin(rt, KINDS[args.kind])
     if args.action in ("promote", "rollback"):
         if args.version is None:
             raise SystemExit(f"error: `mastra models {args.action}` needs --version")
@@ -160,7 +166,7 @@ def cmd_models(args: argparse.Namespace) -> int:
         print(f"no {args.kind} versions registered")
     for v in versions:
         metrics = ", ".join(f"{k} {val:.4f}" for k, val in sorted(v.metrics.items()))
-        rows = v.data.get("rows", "?")
+        rows = sum(int(c.get("rows", 0)) for c in v.data.values() if isinstance(c, dict)) or "-"
         print(
             f"{v.version:>4}  {v.status:<9}  {time.strftime('%Y-%m-%d %H:%M', time.gmtime(v.created_at))}  "
             f"rows {rows}  {metrics}  {v.note}".rstrip()
@@ -178,6 +184,17 @@ def _hyperparameters(pairs: list[str]) -> dict[str, str]:
     return out
 
 
+def _channels(args: argparse.Namespace) -> dict[str, Path]:
+    channels = {"train": args.data, "validation": args.validation, "agents": args.agents}
+    if args.kind == "router" and args.data is None and args.agents is None:
+        raise SystemExit("error: router training needs --agents DIR, --data FILE.jsonl, or both")
+    if args.kind != "router" and args.data is None:
+        raise SystemExit(f"error: {args.kind} training needs --data FILE.jsonl")
+    if args.kind != "router" and args.agents is not None:
+        raise SystemExit("error: --agents is for router training")
+    return {name: path for name, path in channels.items() if path is not None}
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     """Train a model kind locally (script mode) and register it; or start the same script on SageMaker."""
     from mastra.training import service
@@ -185,16 +202,14 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     k = kind(args.kind)
     hps = _hyperparameters(args.hp)
+    channels = _channels(args)
     if args.sagemaker:
         from mastra.training.sagemaker import SageMakerTraining
 
         trainer = SageMakerTraining(args.bucket or _runtime().settings.artifacts_bucket or "", args.role, args.image)
-        job = trainer.start(k.name, k.entry, args.data, validation=args.validation, hyperparameters=hps)
-        print(job)
+        print(trainer.start(k.name, k.entry, channels, hyperparameters=hps))
         return 0
-    version = service.train(
-        _runtime().registry, k, args.data, validation=args.validation, hyperparameters=hps, promote=args.promote
-    )
+    version = service.train(_runtime(), k, channels, hyperparameters=hps, promote=args.promote)
     if args.json:
         _print_json(version.model_dump())
     else:
@@ -205,19 +220,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from mastra.training import service
-    from mastra.training.kinds import kind, read_rows
+    from mastra.training.kinds import kind
 
-    if args.kind == "router":  # the router compiled from the agent specs (learned versions: issue 4)
-        if args.version is not None:
-            raise SystemExit("error: the router has no registered versions yet; it is built from the agent specs")
-        from mastra.training.evaluation import router_metrics
-
-        rt = _runtime()
-        router, floor = rt.agents.router, rt.settings.confidence_floor
-        metrics = router_metrics(lambda text: router.route(text, floor=floor), read_rows(args.data))
-        result: dict[str, Any] = {"kind": "router", "version": "specs", **metrics}
-    else:
-        result = service.evaluate(_runtime().registry, kind(args.kind), args.data, version=args.version)
+    result = service.evaluate(_runtime(), kind(args.kind), args.data, version=args.version)
     if args.json:
         _print_json(result)
         return 0
@@ -294,8 +299,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_invoke)
 
     p = sub.add_parser("train", help="train a model and register it as a candidate (or start it on SageMaker)")
-    p.add_argument("kind", help="the model kind (sentiment)")
-    p.add_argument("--data", type=Path, required=True, help="training rows (JSONL)")
+    p.add_argument("kind", help="the model kind (router or sentiment)")
+    p.add_argument("--data", type=Path, help="labelled rows (JSONL): router {text, domain}, sentiment {text, label}")
+    p.add_argument("--agents", type=Path, help="router: train from these agent spec files (with --data: both)")
     p.add_argument("--validation", type=Path, help="rows to report metrics on (JSONL)")
     p.add_argument("--hp", action="append", default=[], metavar="NAME=VALUE", help="a hyperparameter")
     p.add_argument("--promote", action="store_true", help="make the new version the champion at once")

@@ -22,11 +22,13 @@ from mastra.settings import Settings, get_settings
 if TYPE_CHECKING:
     from mastra.agents.agentset import AgentSet
     from mastra.agents.executor import AgentExecutor
+    from mastra.encoder import MessageEncoder
     from mastra.events import EventPublisher
     from mastra.providers import ModelProvider, ProviderFactory
     from mastra.reflection import HeuristicReflector
     from mastra.registry import ModelRegistry
-    from mastra.sentiment import SentimentModel
+    from mastra.selection.service import RoutingService
+    from mastra.sentiment.service import SentimentService
     from mastra.storage import Store
 
 
@@ -91,7 +93,44 @@ class Runtime:
     def agents(self) -> AgentSet:
         from mastra.agents.agentset import AgentSet
 
-        return AgentSet.load(self.settings.agents_dir, self.settings.cache_dir, prebuilt_dir=self.settings.prebuilt_dir)
+        return AgentSet.load(
+            self.settings.agents_dir,
+            self.settings.cache_dir,
+            prebuilt_dir=self.settings.prebuilt_dir,
+            encoder=self.encoder,
+        )
+
+    @component
+    def encoder(self) -> MessageEncoder:
+        """The shared message encoder: one pass per message serves routing and sentiment."""
+        from mastra.encoder import MessageEncoder
+
+        return MessageEncoder()
+
+    def _champion(self, kind: str, load: Callable[[Any], Any]) -> Any:
+        """The registry's champion of ``kind``, re-checked every ``model_ttl_s``. On the embedded
+        default, the built-in version 0 is registered on first run; on AWS, ``mastra models``
+        registers it (request-path functions only read the registry)."""
+        from mastra.registry import ChampionCache
+        from mastra.training import service
+        from mastra.training.kinds import kind as model_kind
+
+        if self.settings.store == "sqlite":
+            service.ensure_builtin(self, model_kind(kind))
+
+        def named(directory: Any, version: Any) -> Any:
+            model = load(directory)
+            model.name = f"{model.name}@v{version.version}"
+            return model
+
+        return ChampionCache(self.registry, kind, named, ttl_s=self.settings.model_ttl_s)
+
+    @component
+    def router(self) -> RoutingService:
+        from mastra.selection.prototype import PrototypeRouter
+        from mastra.selection.service import RoutingService
+
+        return RoutingService(self.agents, lambda: self.encoder, self._champion("router", PrototypeRouter.load))
 
     @component
     def store(self) -> Store:
@@ -134,10 +173,11 @@ class Runtime:
         return ModelRegistry(self.store, artifacts, self.settings.cache_dir / "models")
 
     @component
-    def sentiment(self) -> SentimentModel:
-        from mastra.sentiment import DefaultSentiment
+    def sentiment(self) -> SentimentService:
+        from mastra.sentiment.head import SentimentHead
+        from mastra.sentiment.service import SentimentService
 
-        return DefaultSentiment()
+        return SentimentService(lambda: self.encoder, self._champion("sentiment", SentimentHead.load))
 
     @component
     def reflector(self) -> HeuristicReflector:
@@ -185,7 +225,7 @@ class Runtime:
         """
         names = ["store", "publisher", "pipeline"]
         if self.settings.pipeline == "local":
-            names += ["agents", "sentiment", "reflector", "executor"]
+            names += ["encoder", "agents", "router", "sentiment", "reflector", "executor"]
         for name in names:
             getattr(self, name)
         return self

@@ -46,6 +46,9 @@ class Settings(BaseModel):
     confidence_floor: float = Field(
         0.30, ge=0, le=1, description="Below this routing confidence the fallback agent answers."
     )
+    model_ttl_s: float = Field(
+        60.0, ge=0, description="How often a warm process re-reads the champion model pointer (promotion lag)."
+    )
     reflection_threshold: float = Field(
         0.30, ge=0, le=1, description="Answers scoring below this are retried with the next-best agent."
     )

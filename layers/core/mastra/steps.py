@@ -50,7 +50,7 @@ def select_agent(event: dict[str, Any], runtime: Runtime | None = None) -> dict[
     started = time.perf_counter()
     rt = runtime or get_runtime()
     request = _StepInput.model_validate(event).request
-    selection = rt.agents.router.route(request.message, floor=rt.settings.confidence_floor)
+    selection = rt.router.route(request.message, floor=rt.settings.confidence_floor)
     selection.elapsed_ms = _ms(started)
     return selection.model_dump()
 

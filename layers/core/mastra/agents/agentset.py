@@ -1,7 +1,8 @@
-"""An agent directory compiled for serving: specs, shared TF-IDF space, router, knowledge indexes.
+"""An agent directory compiled for serving: specs, shared TF-IDF space, routers, knowledge indexes.
 
-Compiling tokenises every spec text and solves the router's ridge system (~0.6 s for the example
-agents), so the result is cached under the data dir, keyed by a digest of the spec files and of
+Compiling tokenises every spec text, solves the TF-IDF router's ridge system and fits the
+prototype router from the specs, which encodes every spec text (~2.5 s for the example agents),
+so the result is cached under the data dir, keyed by a digest of the spec files and of
 the code that compiles them: a restart with unchanged specs and code loads it in milliseconds.
 """
 
@@ -15,11 +16,16 @@ import tempfile
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mastra.knowledge import KnowledgeIndex
+from mastra.selection.prototype import PrototypeRouter
 from mastra.selection.ridge import RidgeRouter
 from mastra.spec.registry import AgentRegistry, directory_fingerprint
 from mastra.text import TfidfSpace
+
+if TYPE_CHECKING:
+    from mastra.encoder import MessageEncoder
 
 log = logging.getLogger(__name__)
 CACHE_FORMAT = 1
@@ -27,7 +33,10 @@ _PACKAGE = Path(__file__).resolve().parents[1]
 #: The modules whose code decides what a compiled agent set contains.
 _COMPILER_SOURCES = (
     "agents/agentset.py",
+    "encoder/assets/encoder.json",
     "knowledge.py",
+    "selection/fit.py",
+    "selection/prototype.py",
     "selection/ridge.py",
     "spec/models.py",
     "text/features.py",
@@ -47,12 +56,24 @@ def compiler_digest() -> str:
 class AgentSet:
     registry: AgentRegistry
     space: TfidfSpace
-    router: RidgeRouter
+    router: RidgeRouter  # TF-IDF: serves when the encoder cannot; the space also serves retrieval
     knowledge: dict[str, KnowledgeIndex]
     fingerprint: str = ""
+    prototype_router: PrototypeRouter | None = None  # fitted from the specs (cold start)
+    fit_report: dict[str, object] | None = None
+
+    def spec_router(self, encoder: MessageEncoder) -> PrototypeRouter:
+        """The prototype router fitted from these specs alone, in ``encoder``'s embedding space."""
+        if self.prototype_router is None or self.prototype_router.encoder != encoder.digest:
+            from mastra.selection.fit import fit_router
+
+            router, self.fit_report = fit_router(encoder.embed, registry=self.registry, encoder=encoder.digest)
+            router.name = f"{router.name}@specs"
+            self.prototype_router = router
+        return self.prototype_router
 
     @classmethod
-    def compile(cls, registry: AgentRegistry, fingerprint: str = "") -> AgentSet:
+    def compile(cls, registry: AgentRegistry, fingerprint: str = "", encoder: MessageEncoder | None = None) -> AgentSet:
         corpus: list[str] = []
         for spec in registry:
             corpus.extend(spec.routing_texts())
@@ -62,7 +83,10 @@ class AgentSet:
         knowledge = {
             spec.id: KnowledgeIndex(space, spec.knowledge.passages, spec.passage_questions()) for spec in registry
         }
-        return cls(registry, space, router, knowledge, fingerprint)
+        agents = cls(registry, space, router, knowledge, fingerprint)
+        if encoder is not None:
+            agents.spec_router(encoder)
+        return agents
 
     @staticmethod
     def cache_name(directory: Path) -> str:
@@ -71,7 +95,12 @@ class AgentSet:
 
     @classmethod
     def load(
-        cls, directory: str | Path, cache_dir: Path | None = None, *, prebuilt_dir: Path | None = None
+        cls,
+        directory: str | Path,
+        cache_dir: Path | None = None,
+        *,
+        prebuilt_dir: Path | None = None,
+        encoder: MessageEncoder | None = None,
     ) -> AgentSet:
         """Load ``directory``'s compiled agent set, compiling (and caching) it only if needed.
 
@@ -88,7 +117,11 @@ class AgentSet:
                     return agents
                 except Exception as exc:  # a corrupt or incompatible file is rebuilt, never fatal
                     log.warning("ignoring unreadable compiled agents %s: %s", candidate, exc)
-        agents = cls.compile(AgentRegistry.from_directory(directory), directory_fingerprint(directory))
+        if encoder is None:
+            from mastra.encoder import MessageEncoder
+
+            encoder = MessageEncoder()
+        agents = cls.compile(AgentRegistry.from_directory(directory), directory_fingerprint(directory), encoder)
         if cache_dir is not None:
             agents.save(cache_dir / name)
         return agents

@@ -1,7 +1,7 @@
 """Sentiment from a logistic regression over hashed word 1-2-grams.
 
-The weights ship with the package (``sst2_linear.npz``, derived from SST-2 by
-:mod:`mastra.training.sentiment_linear`), so a fresh install analyses sentiment without training.
+The weights ship with the package (``sst2_linear.npz``, derived from SST-2). This was the default
+before the shared encoder; it is kept as the baseline that benchmarks compare against.
 The model is binary; a message whose probability of being positive lies within ``neutral_band``
 of 0.5 is labelled neutral, which is what most requests to an assistant are.
 """

@@ -19,22 +19,32 @@ from typing import Any
 METRICS_FILE = "metrics.json"
 
 
+def _channel(env: dict[str, str], name: str) -> Path | None:
+    """A channel's directory, if the job has that channel."""
+    given = env.get(f"SM_CHANNEL_{name.upper()}")
+    if given:
+        return Path(given)
+    default = Path("/opt/ml/input/data") / name
+    return default if default.is_dir() else None
+
+
 @dataclass(frozen=True)
 class ScriptModePaths:
-    train: Path
+    train: Path | None
     validation: Path | None
     model_dir: Path
     output_dir: Path
+    agents: Path | None = None  # agent spec files (the router's cold-start channel)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> ScriptModePaths:
         env = dict(os.environ if env is None else env)
-        validation = env.get("SM_CHANNEL_VALIDATION")
         return cls(
-            train=Path(env.get("SM_CHANNEL_TRAIN", "/opt/ml/input/data/train")),
-            validation=Path(validation) if validation else None,
+            train=_channel(env, "train"),
+            validation=_channel(env, "validation"),
             model_dir=Path(env.get("SM_MODEL_DIR", "/opt/ml/model")),
             output_dir=Path(env.get("SM_OUTPUT_DATA_DIR", "/opt/ml/output/data")),
+            agents=_channel(env, "agents"),
         )
 
 

@@ -31,7 +31,13 @@ class TrainingRun:
 
 
 def snapshot(path: Path) -> dict[str, Any]:
-    """What a model was trained on: the file, its row count and its SHA-256."""
+    """What a model was trained on: the file (row count, SHA-256) or directory (files, digest)."""
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file())
+        h = hashlib.sha256()
+        for f in files:
+            h.update(f.relative_to(path).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+        return {"source": str(path), "files": len(files), "sha256": h.hexdigest()}
     raw = path.read_bytes()
     return {
         "source": str(path),
@@ -40,27 +46,34 @@ def snapshot(path: Path) -> dict[str, Any]:
     }
 
 
+def stage_channel(source: Path, channel: Path) -> None:
+    """A channel directory holding ``source``: a JSONL file (as ``data.jsonl``) or a directory's files."""
+    if source.is_dir():
+        shutil.copytree(source, channel, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
+    else:
+        channel.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, channel / "data.jsonl")
+
+
 def run_script_mode(
     entry: str,
     workdir: Path,
     *,
-    train: Path,
-    validation: Path | None = None,
+    channels: dict[str, Path],
     hyperparameters: dict[str, Any] | None = None,
 ) -> TrainingRun:
-    """Lay out the channels, set ``SM_*``, run ``python -m <entry> --name value ...``, read its metrics.
+    """Lay out the channels (name -> JSONL file or directory), set ``SM_*``, run ``python -m <entry>
+    --name value ...``, read its metrics.
 
     The child's stderr (its progress bar) is passed through; its last lines are the error message
     if it fails.
     """
-    channels = {"train": train, **({"validation": validation} if validation else {})}
     env = dict(os.environ)
     for name, source in channels.items():
-        if not source.is_file():
-            raise TrainingError(f"no {name} data file {source}")
+        if not source.exists():
+            raise TrainingError(f"no {name} data {source}")
         channel = workdir / "input" / "data" / name
-        channel.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, channel / "data.jsonl")
+        stage_channel(source, channel)
         env[f"SM_CHANNEL_{name.upper()}"] = str(channel)
     model_dir, output_dir = workdir / "model", workdir / "output" / "data"
     model_dir.mkdir(parents=True, exist_ok=True)
@@ -83,4 +96,5 @@ def run_script_mode(
     metrics_path = output_dir / METRICS_FILE
     if not metrics_path.exists():
         raise TrainingError(f"training {entry} wrote no {METRICS_FILE}")
-    return TrainingRun(model_dir, json.loads(metrics_path.read_text()), snapshot(train))
+    data = {name: snapshot(path) for name, path in channels.items()}
+    return TrainingRun(model_dir, json.loads(metrics_path.read_text()), data)

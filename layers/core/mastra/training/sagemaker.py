@@ -76,9 +76,8 @@ class SageMakerTraining:
         self,
         kind: str,
         entry: str,
-        data: Path,
+        channels: dict[str, Path],
         *,
-        validation: Path | None = None,
         hyperparameters: dict[str, Any] | None = None,
         job_name: str | None = None,
     ) -> str:
@@ -87,10 +86,12 @@ class SageMakerTraining:
 
         job = job_name or f"mastra-{kind}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:6]}"
         prefix = f"training/{kind}/{job}"
-        channels = {"train": data, **({"validation": validation} if validation else {})}
         try:
             for name, path in channels.items():
-                self.s3.upload_file(str(path), self.bucket, f"{prefix}/input/{name}/data.jsonl")
+                files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+                for file in files:
+                    key = file.relative_to(path).as_posix() if path.is_dir() else "data.jsonl"
+                    self.s3.upload_file(str(file), self.bucket, f"{prefix}/input/{name}/{key}")
             source_key = f"{prefix}/source/sourcedir.tar.gz"
             self.s3.put_object(Bucket=self.bucket, Key=source_key, Body=source_archive(kind, entry))
             # Framework containers read JSON-encoded hyperparameters and pass them as --name value.
@@ -107,7 +108,6 @@ class SageMakerTraining:
                 InputDataConfig=[
                     {
                         "ChannelName": name,
-                        "ContentType": "application/jsonlines",
                         "DataSource": {
                             "S3DataSource": {
                                 "S3DataType": "S3Prefix",
