@@ -159,14 +159,7 @@ def calibrate(router: PrototypeRouter, cal: Calibration, cfg: FitConfig) -> dict
     if cal.overrides is not None:
         rows, cols, values = cal.overrides
         cos[rows, cols] = values
-    z = router.scale * cos
-    p = np.exp(z - z.max(axis=1, keepdims=True))
-    p /= p.sum(axis=1, keepdims=True)
-    per_agent = np.zeros((len(cos), len(router.agent_ids)))
-    np.add.at(per_agent.T, router.owner, p.T)
-    from mastra.selection.prototype import _logit
-
-    features = np.stack([_logit(per_agent.max(axis=1)), _logit(p.max(axis=1)), cos.max(axis=1)], axis=1)
+    per_agent, features = router.from_cosines(cos)
     top = per_agent.argmax(axis=1)
     correct = top == cal.truth
     in_scope = cal.truth >= 0

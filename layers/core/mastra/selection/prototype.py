@@ -59,11 +59,14 @@ class PrototypeRouter:
     # ---- scoring --------------------------------------------------------------------------------
     def agent_probabilities(self, embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(p(agent) (n, A), features (n, 3))`` for embeddings ``(n, dim)``."""
-        cos = embeddings @ self.prototypes.T
+        return self.from_cosines(embeddings @ self.prototypes.T)
+
+    def from_cosines(self, cos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The same from the prototype cosines ``(n, K)`` (calibration adjusts some first)."""
         z = self.scale * cos
         p = np.exp(z - z.max(axis=1, keepdims=True))
         p /= p.sum(axis=1, keepdims=True)
-        per_agent = np.zeros((len(embeddings), len(self.agent_ids)))
+        per_agent = np.zeros((len(cos), len(self.agent_ids)))
         np.add.at(per_agent.T, self.owner, p.T)
         features = np.stack([_logit(per_agent.max(axis=1)), _logit(p.max(axis=1)), cos.max(axis=1)], axis=1)
         return per_agent, features
