@@ -12,12 +12,17 @@ import json
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 from tests.conftest import shared_data
 
 from mastra.agents.agentset import AgentSet
+from mastra.encoder import MessageEncoder
 from mastra.evaluation import knowledge_accuracy, routing_accuracy
-from mastra.sentiment import DefaultSentiment
+from mastra.selection.fit import fit_router
+from mastra.selection.service import RoutingService
+from mastra.sentiment.head import BUILTIN, SentimentHead
+from mastra.training.evaluation import router_metrics
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -36,9 +41,29 @@ def agents(agent_cache: Path) -> AgentSet:
 def test_routing_picks_the_right_agent_for_85_percent_of_200_random_in_scope_utterances(
     agents: AgentSet,
 ) -> None:
+    # The router served on a fresh install: compiled from the example agents' specs alone.
     rows = [r for r in read_jsonl(shared_data("clinc150", "val.jsonl")) if r["domain"] != "oos"]
     sample = random.Random(2).sample(rows, 200)
-    assert routing_accuracy(agents, sample, floor=0.30) >= 0.85
+    router = RoutingService(agents, MessageEncoder)
+    assert routing_accuracy(router, sample, floor=0.30) >= 0.90  # measured 0.94 (benchmarks/models.py)
+
+
+def test_a_router_trained_on_clinc150_train_meets_the_targets_on_validation() -> None:
+    """The issue's targets, one model and one out-of-scope rule fitted on train only: >= 95% in-scope
+    (a rejected in-scope request is wrong), >= 80% oos recall, ECE <= 0.05. About 15 s."""
+    encoder = MessageEncoder()
+    router, _ = fit_router(
+        encoder.embed,
+        rows=read_jsonl(shared_data("clinc150", "train.jsonl")),
+        trained_on=encoder.was_trained_on,
+        encoder=encoder.digest,
+    )
+    metrics = router_metrics(
+        lambda t: router.route_embedding(encoder.encode(t).embedding, floor=0.0),
+        read_jsonl(shared_data("clinc150", "val.jsonl")),
+    )
+    assert metrics["in_scope_accuracy"] >= 0.95 and metrics["oos_recall"] >= 0.80, metrics  # measured 0.961 / 0.87
+    assert metrics["ece"] <= 0.05, metrics  # measured 0.018
 
 
 def test_retrieval_agents_answer_with_the_right_passage(agents: AgentSet) -> None:
@@ -52,6 +77,7 @@ def test_retrieval_agents_answer_with_the_right_passage(agents: AgentSet) -> Non
 
 def test_sentiment_on_unseen_sst2_sentences() -> None:
     rows = read_jsonl(shared_data("sst2", "val.jsonl"))
-    model = DefaultSentiment()
-    right = sum((model.analyze(r["text"]).score > 0) == bool(r["label"]) for r in rows)
-    assert right / len(rows) >= 0.77, right  # measured 0.785 (see benchmarks/accuracy.py)
+    head, encoder = SentimentHead.load(BUILTIN), MessageEncoder()
+    p = head.p_positive([encoder.encode(r["text"]) for r in rows])
+    right = (p > 0.5) == np.array([bool(r["label"]) for r in rows])
+    assert right.mean() >= 0.85, right.mean()  # measured 0.863 (benchmarks/models.py)

@@ -39,12 +39,31 @@ def test_every_step_has_a_handler_and_a_sample_event() -> None:
 
 def test_select_agent_handler(use_runtime: Runtime) -> None:
     out = invoke_function(REPO, "select_agent", event("select_agent"))
-    assert out["agent_id"] == "banking" and out["ranked"] and 0 < out["confidence"] <= 1
+    selection = out["selection"]
+    assert selection["agent_id"] == "banking" and selection["ranked"] and 0 < selection["confidence"] <= 1
+    assert len(out["encoding"]["embedding"]) == use_runtime.encoder.dim
 
 
 def test_analyze_sentiment_handler(use_runtime: Runtime) -> None:
     out = invoke_function(REPO, "analyze_sentiment", event("analyze_sentiment"))
     assert out["label"] in {"negative", "neutral", "positive"}
+
+
+def test_sentiment_reads_the_encoding_selection_handed_on_without_encoding_again(
+    use_runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sample = event("analyze_sentiment")
+    sample["request"]["message"] = "this is the worst bank ever, you lost my money"
+    own = invoke_function(REPO, "analyze_sentiment", sample)
+    encoding = invoke_function(REPO, "select_agent", sample)["encoding"]
+
+    def no_second_pass(text: str) -> None:
+        raise AssertionError("encoded twice")
+
+    monkeypatch.setattr(use_runtime.encoder, "encode", no_second_pass)
+    handed_on = invoke_function(REPO, "analyze_sentiment", {**sample, "encoding": encoding})
+    assert handed_on["label"] == own["label"] == "negative"
+    assert abs(handed_on["score"] - own["score"]) < 1e-3
 
 
 def test_execute_agent_handler(use_runtime: Runtime) -> None:
@@ -122,5 +141,5 @@ def test_mastra_invoke_prints_only_the_result_on_stdout(tmp_path: Path) -> None:
         timeout=120,
     )
     assert p.returncode == 0, p.stderr
-    assert json.loads(p.stdout)["agent_id"] == "banking"
+    assert json.loads(p.stdout)["selection"]["agent_id"] == "banking"
     assert "inject_lambda_context" not in p.stdout

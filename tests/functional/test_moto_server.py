@@ -113,7 +113,7 @@ def test_mastra_invoke_runs_every_function_against_the_endpoint(stack: SimpleNam
         )
         assert p.returncode == 0, (function, p.stderr[-2000:])
         results[function] = json.loads(p.stdout)
-    assert results["select_agent"]["agent_id"] == "banking"
+    assert results["select_agent"]["selection"]["agent_id"] == "banking"
     assert results["remember"]["agent"] == "banking"
     assert results["event_consumer"] == {"batchItemFailures": []}
     assert results["api"]["statusCode"] == 200

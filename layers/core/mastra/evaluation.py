@@ -7,15 +7,16 @@ from typing import Any
 
 from mastra.agents.agentset import AgentSet
 from mastra.providers import ChatMessage, CompletionRequest, ProviderFactory
+from mastra.selection.base import Router
 
 
-def routing_accuracy(agents: AgentSet, rows: Iterable[dict[str, Any]], *, floor: float) -> float:
+def routing_accuracy(router: Router, rows: Iterable[dict[str, Any]], *, floor: float) -> float:
     """Share of ``{"text", "domain"}`` rows routed to the agent named by ``domain``.
 
     A request rejected to the fallback agent counts as wrong unless its label is the fallback's.
     """
     rows = list(rows)
-    right = sum(bool(agents.router.route(r["text"], floor=floor).agent_id == r["domain"]) for r in rows)
+    right = sum(bool(router.route(r["text"], floor=floor).agent_id == r["domain"]) for r in rows)
     return right / len(rows)
 
 

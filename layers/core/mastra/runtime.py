@@ -97,7 +97,7 @@ class Runtime:
             self.settings.agents_dir,
             self.settings.cache_dir,
             prebuilt_dir=self.settings.prebuilt_dir,
-            encoder=self.encoder,
+            encoder=lambda: self.encoder,
         )
 
     @component

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from mastra.encoder.wire import EncodedMessage
 from mastra.errors import EventPublishError, MastraError
 from mastra.events.build import events_for_turn
 from mastra.events.consumer import event_records
@@ -46,21 +47,34 @@ class _StepInput(BaseModel):
 
 
 def select_agent(event: dict[str, Any], runtime: Runtime | None = None) -> dict[str, Any]:
-    """``{"request": ...}`` -> :class:`~mastra.selection.Selection`."""
+    """``{"request": ...}`` -> ``{"selection": Selection, "encoding": EncodedMessage | None}``.
+
+    The message is encoded once, here; the encoding travels on with the state so that the
+    sentiment step (and later ones) reuse it instead of encoding again.
+    """
     started = time.perf_counter()
     rt = runtime or get_runtime()
     request = _StepInput.model_validate(event).request
-    selection = rt.router.route(request.message, floor=rt.settings.confidence_floor)
+    encoding = rt.router.encode(request.message)
+    selection = rt.router.route(request.message, floor=rt.settings.confidence_floor, encoding=encoding)
     selection.elapsed_ms = _ms(started)
-    return selection.model_dump()
+    return {
+        "selection": selection.model_dump(),
+        "encoding": None if encoding is None else EncodedMessage.of(encoding).model_dump(),
+    }
+
+
+class SentimentInput(_StepInput):
+    encoding: EncodedMessage | None = Field(None, description="The selection step's encoding of the message.")
 
 
 def analyze_sentiment(event: dict[str, Any], runtime: Runtime | None = None) -> dict[str, Any]:
-    """``{"request": ...}`` -> :class:`~mastra.sentiment.Sentiment` of the user's message."""
+    """``{"request", "encoding"?}`` -> :class:`~mastra.sentiment.Sentiment` of the user's message."""
     started = time.perf_counter()
     rt = runtime or get_runtime()
-    request = _StepInput.model_validate(event).request
-    sentiment = rt.sentiment.analyze(request.message)
+    inp = SentimentInput.model_validate(event)
+    encoding = None if inp.encoding is None else inp.encoding.decode()
+    sentiment = rt.sentiment.analyze(inp.request.message, encoding)
     sentiment.elapsed_ms = _ms(started)
     return sentiment.model_dump()
 
@@ -165,6 +179,7 @@ def reflect(event: dict[str, Any], runtime: Runtime | None = None) -> dict[str, 
 class _Analysis(BaseModel):
     selection: Selection
     sentiment: Sentiment
+    encoding: EncodedMessage | None = None
 
 
 class RememberInput(_StepInput):

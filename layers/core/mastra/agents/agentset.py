@@ -25,6 +25,8 @@ from mastra.spec.registry import AgentRegistry, directory_fingerprint
 from mastra.text import TfidfSpace
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from mastra.encoder import MessageEncoder
 
 log = logging.getLogger(__name__)
@@ -100,12 +102,14 @@ class AgentSet:
         cache_dir: Path | None = None,
         *,
         prebuilt_dir: Path | None = None,
-        encoder: MessageEncoder | None = None,
+        encoder: Callable[[], MessageEncoder] | None = None,
     ) -> AgentSet:
         """Load ``directory``'s compiled agent set, compiling (and caching) it only if needed.
 
         ``prebuilt_dir`` is read-only: a build step (the Lambda layer's) puts the compiled set
         there, so a cold start loads it instead of compiling. ``cache_dir`` is written.
+        ``encoder`` is called only to compile: a function that loads a compiled set and never
+        routes (execute, reflect) does not load the encoder.
         """
         directory = Path(directory)
         name = cls.cache_name(directory)
@@ -120,8 +124,8 @@ class AgentSet:
         if encoder is None:
             from mastra.encoder import MessageEncoder
 
-            encoder = MessageEncoder()
-        agents = cls.compile(AgentRegistry.from_directory(directory), directory_fingerprint(directory), encoder)
+            encoder = MessageEncoder
+        agents = cls.compile(AgentRegistry.from_directory(directory), directory_fingerprint(directory), encoder())
         if cache_dir is not None:
             agents.save(cache_dir / name)
         return agents

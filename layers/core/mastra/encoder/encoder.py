@@ -36,6 +36,7 @@ class Encoding:
 
     embedding: np.ndarray  # (dim,) float32, L2-normalised
     sentiment_logits: np.ndarray  # (2,) float32: negative, positive
+    encoder: str = ""  # digest of the encoder that produced it: heads read only their own encoder's space
 
 
 def text_digest(text: str) -> int:
@@ -77,7 +78,7 @@ class MessageEncoder:
                 return hit
         ids = np.asarray([self.tokenizer.encode(text).ids], dtype=np.int64)
         embedding, sentiment, _ = self.session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids)})
-        encoding = Encoding(embedding[0], sentiment[0])
+        encoding = Encoding(embedding[0], sentiment[0], self.digest)
         with self._lock:
             self._cache[text] = encoding
             if len(self._cache) > self._cache_size:

@@ -19,7 +19,7 @@ from mastra.selection.prototype import PrototypeRouter
 
 if TYPE_CHECKING:
     from mastra.agents.agentset import AgentSet
-    from mastra.encoder import MessageEncoder
+    from mastra.encoder import Encoding, MessageEncoder
     from mastra.registry import ChampionCache
 
 log = logging.getLogger(__name__)
@@ -47,8 +47,8 @@ class RoutingService:
         self.agents, self._encoder, self.champion = agents, encoder, champion
         self._warned: set[int] = set()
 
-    def current(self, encoder: MessageEncoder) -> PrototypeRouter:
-        spec_router = self.agents.spec_router(encoder)
+    def current(self, encoder_digest: str) -> PrototypeRouter:
+        spec_router = self.agents.spec_router(self._encoder())
         if self.champion is None:
             return spec_router
         try:
@@ -59,7 +59,7 @@ class RoutingService:
         if got is None:
             return spec_router
         version, router = got
-        reason = fits(router, self.agents, encoder.digest)
+        reason = fits(router, self.agents, encoder_digest)
         if reason is None:
             return router
         if version not in self._warned:
@@ -71,11 +71,18 @@ class RoutingService:
             )
         return spec_router
 
-    def route(self, message: str, *, floor: float) -> Selection:
+    def encode(self, message: str) -> Encoding | None:
+        """The message's encoding, or None when the encoder cannot run (logged; routing degrades)."""
         try:
-            encoder = self._encoder()
-            embedding = encoder.encode(message).embedding
+            return self._encoder().encode(message)
         except Exception as exc:  # onnxruntime raises its own types; any of them means no encoder
             log.error("message encoder failed (%s); routing with the TF-IDF router", exc)
+            return None
+
+    def route(self, message: str, *, floor: float, encoding: Encoding | None = None) -> Selection:
+        """Route ``message``; pass its ``encoding`` when it is already encoded."""
+        if encoding is None:
+            encoding = self.encode(message)
+        if encoding is None:
             return self.agents.router.route(message, floor=floor)
-        return self.current(encoder).route_embedding(embedding, floor=floor)
+        return self.current(encoding.encoder).route_embedding(encoding.embedding, floor=floor)

@@ -16,7 +16,7 @@ from mastra.sentiment.base import Sentiment
 from mastra.sentiment.head import BUILTIN, SentimentHead
 
 if TYPE_CHECKING:
-    from mastra.encoder import MessageEncoder
+    from mastra.encoder import Encoding, MessageEncoder
     from mastra.registry import ChampionCache
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ class SentimentService:
         self.builtin = SentimentHead.load(BUILTIN)
         self._warned: set[int] = set()
 
-    def current(self, encoder: MessageEncoder) -> SentimentHead:
+    def current(self, encoder_digest: str) -> SentimentHead:
         try:
             got = self.champion.get() if self.champion is not None else None
         except MastraError as exc:
@@ -41,7 +41,7 @@ class SentimentService:
         if got is None:
             return self.builtin
         version, head = got
-        if head.encoder == encoder.digest:
+        if head.encoder == encoder_digest:
             return head
         if version not in self._warned:
             self._warned.add(version)
@@ -49,10 +49,16 @@ class SentimentService:
                 "champion sentiment v%d reads encoder %s, not %s; using the built-in head",
                 version,
                 head.encoder,
-                encoder.digest,
+                encoder_digest,
             )
         return self.builtin
 
-    def analyze(self, text: str) -> Sentiment:
-        encoder = self._encoder()
-        return self.current(encoder).analyze(encoder.encode(text))
+    def analyze(self, text: str, encoding: Encoding | None = None) -> Sentiment:
+        """Sentiment of ``text``; pass its ``encoding`` when another step already encoded it (then
+        the encoder is not even loaded, as long as a head reads that encoder's space)."""
+        if encoding is not None:
+            head = self.current(encoding.encoder)
+            if head.encoder == encoding.encoder:
+                return head.analyze(encoding)
+        encoding = self._encoder().encode(text)
+        return self.current(encoding.encoder).analyze(encoding)

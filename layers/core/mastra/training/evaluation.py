@@ -6,6 +6,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+
 from mastra.errors import InvalidRequestError
 from mastra.selection.base import Selection
 
@@ -37,11 +39,9 @@ def router_metrics(route: Callable[[str], Selection], rows: Sequence[dict[str, A
     if not rows:
         raise InvalidRequestError("no rows to evaluate")
     started = time.perf_counter()
-    predicted = []
-    for text in texts:
-        s = route(text)
-        predicted.append(OOS if s.fallback or s.agent_id is None else s.agent_id)
+    selections = [route(text) for text in texts]
     elapsed = time.perf_counter() - started
+    predicted = [OOS if s.fallback or s.agent_id is None else s.agent_id for s in selections]
     pairs = list(zip(truth, predicted, strict=True))
     ins = [(t, p) for t, p in pairs if t != OOS]
     oos = [(t, p) for t, p in pairs if t == OOS]
@@ -50,6 +50,21 @@ def router_metrics(route: Callable[[str], Selection], rows: Sequence[dict[str, A
         "accuracy": round(sum(t == p for t, p in pairs) / len(pairs), 4),
         "in_scope_accuracy": round(sum(t == p for t, p in ins) / len(ins), 4) if ins else None,
         "oos_recall": round(sum(p == OOS for _, p in oos) / len(oos), 4) if oos else None,
+        "ece": calibration_error(selections, truth),
         "ms_per_item": round(elapsed * 1000 / len(rows), 4),
         "per_class": per_class(truth, predicted),
     }
+
+
+def calibration_error(selections: Sequence[Selection], truth: Sequence[str]) -> float | None:
+    """Expected calibration error of "the best-ranked agent is right" over every row (an ``oos``
+    row's best agent is always wrong). A fallback's confidence is 1 - the best agent's, see
+    :class:`Selection`."""
+    from mastra.selection.fit import expected_calibration_error
+
+    pairs = [(s, t) for s, t in zip(selections, truth, strict=True) if s.ranked]
+    if not pairs:
+        return None
+    confidence = np.array([1.0 - s.confidence if s.fallback else s.confidence for s, _ in pairs])
+    correct = np.array([s.ranked[0].agent_id == t for s, t in pairs], dtype=float)
+    return expected_calibration_error(confidence, correct)

@@ -30,7 +30,7 @@ def texts_and_labels(rows: list[dict[str, Any]]) -> tuple[list[str], np.ndarray]
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--l2", type=float, default=1.0, help="L2 penalty on the head's weights")
-    parser.add_argument("--neutral-pmax", "--neutral_pmax", type=float, default=0.65)
+    parser.add_argument("--neutral-pmax", "--neutral_pmax", type=float, default=0.8)
     args = parser.parse_args(argv)
 
     from mastra.encoder import MessageEncoder
