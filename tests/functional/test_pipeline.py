@@ -207,7 +207,7 @@ def test_reflection_keeps_a_deliberate_fallback(runtime: Runtime) -> None:
     runtime.reflector.retry_min_confidence = 0.0
     r = ask(runtime, "asdf")  # too little evidence for any agent: the fallback answers, weakly
     assert r.agent == "fallback" and len(r.attempts) == 1 and r.reflection.score < runtime.reflector.threshold
-    assert "the fallback answer stands" in r.reflection.reason
+    assert "the router chose the fallback" in r.reflection.reason
 
 
 def test_a_failed_retry_keeps_the_first_answer(runtime: Runtime) -> None:

@@ -74,7 +74,7 @@ class HeuristicReflector:
                 verdict="accept",
                 score=score,
                 signals=signals,
-                reason=f"{why}; no agent fits the request ({selection.fallback_reason}), so the fallback answer stands",
+                reason=f"{why}; the router chose the fallback ({selection.fallback_reason}), so its answer stands",
             )
         candidate = next(
             (s for s in selection.ranked if s.agent_id not in tried and s.confidence >= self.retry_min_confidence),
