@@ -223,7 +223,7 @@ def test_selection_and_sentiment_failures_degrade_gracefully(runtime: Runtime, m
     def broken(*a: Any, **k: Any) -> None:
         raise RuntimeError("router exploded")
 
-    monkeypatch.setattr(runtime.router, "route", broken)
+    monkeypatch.setattr(runtime.router, "route_encoded", broken)
     monkeypatch.setattr(runtime.sentiment, "analyze", broken)
     r = ask(runtime, "how do i transfer money to my savings account")
     assert r.agent == "fallback" and r.sentiment.label == "neutral"

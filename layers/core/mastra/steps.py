@@ -56,7 +56,7 @@ def select_agent(event: dict[str, Any], runtime: Runtime | None = None) -> dict[
     rt = runtime or get_runtime()
     request = _StepInput.model_validate(event).request
     encoding = rt.router.encode(request.message)
-    selection = rt.router.route(request.message, floor=rt.settings.confidence_floor, encoding=encoding)
+    selection = rt.router.route_encoded(request.message, encoding, floor=rt.settings.confidence_floor)
     selection.elapsed_ms = _ms(started)
     return {
         "selection": selection.model_dump(),

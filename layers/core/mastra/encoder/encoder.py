@@ -36,7 +36,7 @@ class Encoding:
 
     embedding: np.ndarray  # (dim,) float32, L2-normalised
     sentiment_logits: np.ndarray  # (2,) float32: negative, positive
-    encoder: str = ""  # digest of the encoder that produced it: heads read only their own encoder's space
+    encoder: str  # digest of the encoder that produced it: heads read only their own encoder's space
 
 
 def text_digest(text: str) -> int:

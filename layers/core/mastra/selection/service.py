@@ -48,16 +48,20 @@ class RoutingService:
         self._warned: set[int] = set()
 
     def current(self, encoder_digest: str) -> PrototypeRouter:
-        spec_router = self.agents.spec_router(self._encoder())
+        champion = self._champion(encoder_digest)
+        return champion if champion is not None else self.agents.spec_router(self._encoder())
+
+    def _champion(self, encoder_digest: str) -> PrototypeRouter | None:
+        """The registry's champion when it can serve this deployment (else None, with a warning)."""
         if self.champion is None:
-            return spec_router
+            return None
         try:
             got = self.champion.get()
         except MastraError as exc:
             log.warning("model registry unavailable (%s); routing with the spec-compiled router", exc.message)
-            return spec_router
+            return None
         if got is None:
-            return spec_router
+            return None
         version, router = got
         reason = fits(router, self.agents, encoder_digest)
         if reason is None:
@@ -69,7 +73,7 @@ class RoutingService:
                 version,
                 reason,
             )
-        return spec_router
+        return None
 
     def encode(self, message: str) -> Encoding | None:
         """The message's encoding, or None when the encoder cannot run (logged; routing degrades)."""
@@ -79,10 +83,11 @@ class RoutingService:
             log.error("message encoder failed (%s); routing with the TF-IDF router", exc)
             return None
 
-    def route(self, message: str, *, floor: float, encoding: Encoding | None = None) -> Selection:
-        """Route ``message``; pass its ``encoding`` when it is already encoded."""
-        if encoding is None:
-            encoding = self.encode(message)
+    def route(self, message: str, *, floor: float) -> Selection:
+        return self.route_encoded(message, self.encode(message), floor=floor)
+
+    def route_encoded(self, message: str, encoding: Encoding | None, *, floor: float) -> Selection:
+        """Route ``message`` by its ``encoding`` (None: the encoder failed; the TF-IDF router answers)."""
         if encoding is None:
             return self.agents.router.route(message, floor=floor)
         return self.current(encoding.encoder).route_embedding(encoding.embedding, floor=floor)

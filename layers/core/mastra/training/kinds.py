@@ -60,21 +60,21 @@ def _sentiment_load(directory: Path) -> Any:
 
 def _sentiment_evaluate(rt: Runtime, model: Any, rows: list[dict[str, Any]]) -> dict[str, Any]:
     from mastra.training.evaluation import per_class
-    from mastra.training.sentiment_head import evaluate, texts_and_labels
+    from mastra.training.sentiment_head import metrics, texts_and_labels
 
     try:
         texts, labels = texts_and_labels(rows)
     except ValueError as exc:
         raise InvalidRequestError(str(exc)) from None
     started = time.perf_counter()
-    metrics: dict[str, Any] = evaluate(model, rt.encoder, rows)
-    elapsed = time.perf_counter() - started
-    metrics["n"] = len(rows)
-    metrics["ms_per_item"] = round(elapsed * 1000 / max(len(rows), 1), 4)
-    names = ("negative", "positive")
     predicted = model.p_positive([rt.encoder.encode(t) for t in texts])
-    metrics["per_class"] = per_class([names[int(y)] for y in labels], [names[int(p > 0.5)] for p in predicted])
-    return metrics
+    elapsed = time.perf_counter() - started
+    out: dict[str, Any] = metrics(predicted, labels, model.neutral_pmax)
+    out["n"] = len(rows)
+    out["ms_per_item"] = round(elapsed * 1000 / max(len(rows), 1), 4)
+    names = ("negative", "positive")
+    out["per_class"] = per_class([names[int(y)] for y in labels], [names[int(p > 0.5)] for p in predicted])
+    return out
 
 
 KINDS: dict[str, ModelKind] = {

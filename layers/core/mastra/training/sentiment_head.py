@@ -54,13 +54,17 @@ def main(argv: list[str] | None = None) -> None:
 
 def evaluate(head: Any, encoder: Any, rows: list[dict[str, Any]]) -> dict[str, float]:
     """Accuracy of the positive/negative decision, the neutral rate, and calibration."""
+    texts, labels = texts_and_labels(rows)
+    return metrics(head.p_positive([encoder.encode(t) for t in texts]), labels, head.neutral_pmax)
+
+
+def metrics(p: np.ndarray, labels: np.ndarray, neutral_pmax: float) -> dict[str, float]:
+    """The same, from the predicted P(positive) of each row."""
     from mastra.selection.fit import expected_calibration_error
 
-    texts, labels = texts_and_labels(rows)
-    p = head.p_positive([encoder.encode(t) for t in texts])
     correct = (p > 0.5) == labels
     sure = np.maximum(p, 1 - p)
-    decided = sure >= head.neutral_pmax
+    decided = sure >= neutral_pmax
     return {
         "accuracy": round(float(correct.mean()), 4),
         "neutral_rate": round(float(1 - decided.mean()), 4),
