@@ -24,23 +24,14 @@ import json
 import random
 import time
 import zlib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from mastra import aws
-from mastra.errors import ConflictError, StorageError, StorageRejectedError
+from mastra.errors import ConflictError, StorageError
 from mastra.storage.base import Store
+from mastra.storage.dynamo_table import DynamoTable, _n, _s
 from mastra.storage.models import EventRecord, Message, ModelVersion, RequestRecord, Thread, Turn
 
 CONFLICT_RETRIES = 6  # transaction conflicts between concurrent turns of one thread
-# Errors no retry can fix: reported as StorageRejectedError, which Step Functions does not retry.
-_REJECTED = {
-    "ValidationException",
-    "ResourceNotFoundException",
-    "AccessDeniedException",
-    "ItemCollectionSizeLimitExceededException",
-}
 _RETRYABLE_REASONS = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
 
 
@@ -74,53 +65,8 @@ def _response_of(item: dict[str, Any]) -> dict[str, Any]:
     return json.loads(zlib.decompress(item["response_z"]["B"]))  # type: ignore[no-any-return]
 
 
-def _s(value: str) -> dict[str, str]:
-    return {"S": value}
-
-
-def _n(value: float) -> dict[str, str]:
-    return {"N": repr(value) if isinstance(value, float) else str(value)}
-
-
-class DynamoDBStore(Store):
+class DynamoDBStore(DynamoTable, Store):
     backend = "dynamodb"
-
-    def __init__(self, table_name: str, *, client: Any | None = None, retention_days: float | None = None) -> None:
-        self.table = table_name
-        self._client = client
-        self.retention_s = retention_days * 86400 if retention_days else None
-
-    @property
-    def client(self) -> Any:
-        return self._client or aws.client("dynamodb")
-
-    def _failure(self, action: str, exc: Exception) -> StorageError:
-        from botocore.exceptions import ClientError
-
-        cls: type[StorageError] = StorageError
-        if isinstance(exc, ClientError):
-            error = exc.response.get("Error", {})
-            reason = f"{error.get('Code')}: {error.get('Message')}"
-            cancelled = [str(r.get("Code")) for r in exc.response.get("CancellationReasons", [])]
-            if cancelled:
-                reason += f" (item reasons: {', '.join(cancelled)})"
-            if error.get("Code") in _REJECTED or set(cancelled) & {"ValidationError"}:
-                cls = StorageRejectedError
-        else:
-            reason = str(exc)
-        return cls(f"dynamodb: cannot {action}: {reason}", details={"table": self.table})
-
-    @contextmanager
-    def _errors(self, action: str) -> Iterator[None]:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
-            yield
-        except (ClientError, BotoCoreError) as exc:
-            raise self._failure(action, exc) from exc
-
-    def _expiry(self, now: float) -> dict[str, Any]:
-        return {"expires_at": _n(int(now + self.retention_s))} if self.retention_s else {}
 
     # ---- writes --------------------------------------------------------------------------------
     def _write_turn(self, turn: Turn) -> bool:
@@ -421,24 +367,6 @@ class DynamoDBStore(Store):
             params["ExclusiveStartKey"] = {"PK": _s(_thread_pk(tenant_id, thread_id)), "SK": _s(f"M#{after}")}
         items = self._query("read messages", limit=limit, **params)
         return [self._message(tenant_id, thread_id, i) for i in items]
-
-    def _query(self, what: str, *, limit: int | None, **params: Any) -> list[dict[str, Any]]:
-        """Up to ``limit`` items (all if None), following ``LastEvaluatedKey``.
-
-        A Query page stops at 1 MB whatever its ``Limit``: stopping at the first page would
-        return a short page and end the caller's pagination early.
-        """
-        items: list[dict[str, Any]] = []
-        with self._errors(what):
-            while True:
-                page = self.client.query(**params)
-                items.extend(page.get("Items", []))
-                last = page.get("LastEvaluatedKey")
-                if last is None or (limit is not None and len(items) >= limit):
-                    return items[:limit] if limit is not None else items
-                params["ExclusiveStartKey"] = last
-                if limit is not None:
-                    params["Limit"] = limit - len(items)
 
     def _latest_messages(self, tenant_id: str, thread_id: str, limit: int) -> list[Message]:
         return self._query_messages(tenant_id, thread_id, newest_first=True, limit=limit, after=None)

@@ -1,25 +1,21 @@
 """The embedded store: one SQLite file under the data dir, the reference every backend matches.
 
-WAL journal with ``synchronous=NORMAL``: a commit is durable against a crash of the process (the
-common failure) and costs microseconds instead of an fsync; a power cut can lose the last
-commits, never corrupt the file. Each thread gets its own connection (SQLite connections are not
-shared across threads), and writers queue on SQLite's lock for up to ``busy_timeout``.
+Connections, transactions and durability settings are in ``storage/sqlite_db.py``.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from mastra.errors import ConflictError, StorageError
+from mastra.errors import ConflictError
 from mastra.storage.base import Store
 from mastra.storage.models import EventRecord, Message, ModelVersion, RequestRecord, Thread, Turn
+from mastra.storage.sqlite_db import SQLiteDatabase
 
 SCHEMA_VERSION = 3
 _SCHEMA = """
@@ -61,107 +57,70 @@ class SQLiteStore(Store):
     backend = "sqlite"
 
     def __init__(self, path: str | Path, *, busy_timeout_ms: int = 5000) -> None:
-        self.path = Path(path)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StorageError(f"sqlite: cannot create {self.path.parent}: {exc.strerror}") from exc
-        self._busy_timeout_ms = busy_timeout_ms
-        self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
-        with self._errors("open"):
-            conn = self._conn()
+        self.db = SQLiteDatabase(path, busy_timeout_ms=busy_timeout_ms)
+        self.path = self.db.path
+        with self.db.errors("open"):
+            conn = self.db.conn()
             if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
                 conn.executescript(_SCHEMA + f"PRAGMA user_version = {SCHEMA_VERSION};")
 
     def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            conn.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            self._local.conn = conn
-            with self._lock:
-                self._all.append(conn)
-        return conn
+        return self.db.conn()
 
-    @contextmanager
-    def _errors(self, action: str) -> Iterator[None]:
-        try:
-            yield
-        except sqlite3.Error as exc:
-            raise StorageError(f"sqlite: cannot {action}: {exc}", details={"path": str(self.path)}) from exc
+    def _errors(self, action: str) -> AbstractContextManager[None]:
+        return self.db.errors(action)
 
     # ---- writes --------------------------------------------------------------------------------
     def _write_turn(self, turn: Turn) -> bool:
         req, user, bot = turn.request, turn.user_message, turn.assistant_message
-        conn = self._conn()
-        with self._errors("record the turn"):
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                owner = conn.execute(
-                    "SELECT user_id FROM threads WHERE tenant_id = ? AND thread_id = ?",
-                    (req.tenant_id, req.thread_id),
-                ).fetchone()
-                if owner is not None and owner[0] != req.user_id:
-                    raise ConflictError(
-                        f"thread {req.thread_id!r} belongs to another user",
-                        details={"thread_id": req.thread_id},
-                    )
-                inserted = conn.execute(
-                    "INSERT OR IGNORE INTO requests VALUES (?, ?, ?, ?, ?, ?)",
-                    (
-                        req.tenant_id,
-                        req.request_id,
-                        req.user_id,
-                        req.thread_id,
-                        req.created_at,
-                        json.dumps(req.response, separators=(",", ":")),
-                    ),
-                ).rowcount
-                if not inserted:
-                    conn.execute("ROLLBACK")
-                    return False
-                conn.execute(
-                    "INSERT INTO threads VALUES (?, ?, ?, ?, ?, 2) ON CONFLICT (tenant_id, thread_id) DO UPDATE "
-                    "SET updated_at = excluded.updated_at, message_count = message_count + 2",
-                    (req.tenant_id, req.thread_id, req.user_id, user.created_at, bot.created_at),
+        with self.db.transaction("record the turn") as conn:
+            owner = conn.execute(
+                "SELECT user_id FROM threads WHERE tenant_id = ? AND thread_id = ?",
+                (req.tenant_id, req.thread_id),
+            ).fetchone()
+            if owner is not None and owner[0] != req.user_id:
+                raise ConflictError(
+                    f"thread {req.thread_id!r} belongs to another user",
+                    details={"thread_id": req.thread_id},
                 )
-                conn.executemany(
-                    f"INSERT INTO messages ({_MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [self._message_row(m) for m in (user, bot)],
-                )
-                conn.execute("COMMIT")
-                return True
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
+            inserted = conn.execute(
+                "INSERT OR IGNORE INTO requests VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    req.tenant_id,
+                    req.request_id,
+                    req.user_id,
+                    req.thread_id,
+                    req.created_at,
+                    json.dumps(req.response, separators=(",", ":")),
+                ),
+            ).rowcount
+            if not inserted:  # recorded before: this transaction wrote nothing
+                return False
+            conn.execute(
+                "INSERT INTO threads VALUES (?, ?, ?, ?, ?, 2) ON CONFLICT (tenant_id, thread_id) DO UPDATE "
+                "SET updated_at = excluded.updated_at, message_count = message_count + 2",
+                (req.tenant_id, req.thread_id, req.user_id, user.created_at, bot.created_at),
+            )
+            conn.executemany(
+                f"INSERT INTO messages ({_MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [self._message_row(m) for m in (user, bot)],
+            )
+            return True
 
     # ---- the model registry --------------------------------------------------------------------
     def _insert_model_version(self, version: ModelVersion, number: int | None) -> ModelVersion:
-        conn = self._conn()
-        with self._errors("register a model version"):
-            conn.execute("BEGIN IMMEDIATE")  # serialises number allocation between writers
-            try:
-                if number is None:
-                    row = conn.execute("SELECT MAX(version) FROM model_versions WHERE kind = ?", (version.kind,))
-                    number = (row.fetchone()[0] or 0) + 1
-                stored = version.model_copy(update={"version": number})
-                inserted = conn.execute(
-                    "INSERT OR IGNORE INTO model_versions VALUES (?, ?, ?, ?)",
-                    (stored.kind, number, stored.status, stored.model_dump_json()),
-                ).rowcount
-                if not inserted:
-                    raise ConflictError(f"{version.kind} model version {number} exists", details={"version": number})
-                conn.execute("COMMIT")
-                return stored
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
+        with self.db.transaction("register a model version") as conn:
+            if number is None:
+                row = conn.execute("SELECT MAX(version) FROM model_versions WHERE kind = ?", (version.kind,))
+                number = (row.fetchone()[0] or 0) + 1
+            stored = version.model_copy(update={"version": number})
+            inserted = conn.execute(
+                "INSERT OR IGNORE INTO model_versions VALUES (?, ?, ?, ?)",
+                (stored.kind, number, stored.status, stored.model_dump_json()),
+            ).rowcount
+            if not inserted:
+                raise ConflictError(f"{version.kind} model version {number} exists", details={"version": number})
+            return stored
 
     def get_model_version(self, kind: str, version: int) -> ModelVersion | None:
         with self._errors("read a model version"):
@@ -187,46 +146,26 @@ class SQLiteStore(Store):
         return None if row is None else int(row[0])
 
     def _swap_champion(self, kind: str, new: int, old: int | None) -> None:
-        conn = self._conn()
-        with self._errors("promote a model version"):
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                row = conn.execute("SELECT version FROM champions WHERE kind = ?", (kind,)).fetchone()
-                if (None if row is None else int(row[0])) != old:
-                    raise ConflictError(f"the {kind} champion changed during the promotion", details={"kind": kind})
-                conn.execute(
-                    "INSERT INTO champions VALUES (?, ?, ?) ON CONFLICT (kind) DO UPDATE "
-                    "SET version = excluded.version, updated_at = excluded.updated_at",
-                    (kind, new, time.time()),
-                )
-                conn.execute(
-                    "UPDATE model_versions SET status = 'champion' WHERE kind = ? AND version = ?", (kind, new)
-                )
-                if old is not None:
-                    conn.execute(
-                        "UPDATE model_versions SET status = 'retired' WHERE kind = ? AND version = ?", (kind, old)
-                    )
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
+        with self.db.transaction("promote a model version") as conn:
+            row = conn.execute("SELECT version FROM champions WHERE kind = ?", (kind,)).fetchone()
+            if (None if row is None else int(row[0])) != old:
+                raise ConflictError(f"the {kind} champion changed during the promotion", details={"kind": kind})
+            conn.execute(
+                "INSERT INTO champions VALUES (?, ?, ?) ON CONFLICT (kind) DO UPDATE "
+                "SET version = excluded.version, updated_at = excluded.updated_at",
+                (kind, new, time.time()),
+            )
+            conn.execute("UPDATE model_versions SET status = 'champion' WHERE kind = ? AND version = ?", (kind, new))
+            if old is not None:
+                conn.execute("UPDATE model_versions SET status = 'retired' WHERE kind = ? AND version = ?", (kind, old))
 
     def _write_events(self, events: list[EventRecord]) -> None:
         rows = [
             (e.tenant_id, e.request_id, e.event_id, e.type, e.version, e.occurred_at, json.dumps(e.body))
             for e in events
         ]
-        conn = self._conn()
-        with self._errors("record events"):
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                conn.executemany("INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
+        with self.db.transaction("record events") as conn:
+            conn.executemany("INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
 
     def _events_of(self, tenant_id: str, request_id: str) -> list[EventRecord]:
         with self._errors("read events"):
@@ -368,8 +307,4 @@ class SQLiteStore(Store):
         )
 
     def close(self) -> None:
-        with self._lock:
-            for conn in self._all:
-                conn.close()
-            self._all.clear()
-        self._local = threading.local()
+        self.db.close()
