@@ -21,7 +21,7 @@ from infra.cfn import resource
 
 
 def create_table(client: Any, name: str) -> str:
-    """The request table, as template.yaml declares it (keys, GSI1, billing, TTL)."""
+    """The request table, as template.yaml declares it (keys, GSI1 and GSI2, billing, TTL)."""
     props = resource("Table")["Properties"]
     client.create_table(
         TableName=name,

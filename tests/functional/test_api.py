@@ -98,7 +98,7 @@ def test_an_unavailable_store_is_a_503_with_retry_after(
 ) -> None:
     from mastra.errors import StorageError
 
-    def down(turn: object) -> bool:
+    def down(turn: object, expires_at: object) -> bool:
         raise StorageError("disk full")
 
     monkeypatch.setattr(runtime.store, "_write_turn", down)

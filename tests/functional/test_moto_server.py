@@ -133,7 +133,7 @@ def test_the_data_resources_follow_the_template(stack: SimpleNamespace) -> None:
     table = boto3.client("dynamodb").describe_table(TableName=stack.env["MASTRA_TABLE_NAME"])["Table"]
     props = resource("Table")["Properties"]
     assert table["KeySchema"] == props["KeySchema"] and table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
-    assert [i["IndexName"] for i in table["GlobalSecondaryIndexes"]] == ["GSI1"]
+    assert [i["IndexName"] for i in table["GlobalSecondaryIndexes"]] == ["GSI1", "GSI2"]
     backups = boto3.client("dynamodb").describe_continuous_backups(TableName=stack.env["MASTRA_TABLE_NAME"])
     assert backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == (
         "ENABLED"

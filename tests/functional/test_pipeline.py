@@ -233,7 +233,7 @@ def test_selection_and_sentiment_failures_degrade_gracefully(runtime: Runtime, m
 def test_a_storage_failure_fails_loudly_after_retries(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
 
-    def down(turn: Any) -> bool:
+    def down(turn: Any, expires_at: Any) -> bool:
         calls.append(turn)
         raise StorageError("disk on fire")
 

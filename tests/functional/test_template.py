@@ -211,17 +211,28 @@ def test_table(resources: dict[str, Any]) -> None:
         ("SK", "S"),
         ("GSI1PK", "S"),
         ("GSI1SK", "S"),
+        ("GSI2PK", "S"),
+        ("GSI2SK", "S"),
     }
     assert props["KeySchema"] == [
         {"AttributeName": "PK", "KeyType": "HASH"},
         {"AttributeName": "SK", "KeyType": "RANGE"},
     ]
-    (gsi,) = props["GlobalSecondaryIndexes"]
-    assert gsi["IndexName"] == "GSI1" and gsi["Projection"] == {"ProjectionType": "ALL"}
-    assert gsi["KeySchema"] == [
+    threads, messages = props["GlobalSecondaryIndexes"]
+    assert threads["IndexName"] == "GSI1" and threads["Projection"] == {"ProjectionType": "ALL"}
+    assert threads["KeySchema"] == [
         {"AttributeName": "GSI1PK", "KeyType": "HASH"},
         {"AttributeName": "GSI1SK", "KeyType": "RANGE"},
     ]
+    # A user's messages: what recall and erasure read (embedding, expiry, request), nothing more.
+    assert messages["IndexName"] == "GSI2" and messages["KeySchema"] == [
+        {"AttributeName": "GSI2PK", "KeyType": "HASH"},
+        {"AttributeName": "GSI2SK", "KeyType": "RANGE"},
+    ]
+    assert messages["Projection"] == {
+        "ProjectionType": "INCLUDE",
+        "NonKeyAttributes": ["emb", "expires_at", "request_id"],
+    }
     assert props["BillingMode"] == "PAY_PER_REQUEST"
     assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}

@@ -142,7 +142,7 @@ class Runtime:
             return DynamoDBStore(self.settings.table_name, retention_days=self.settings.retention_days)
         from mastra.storage.sqlite import SQLiteStore
 
-        return SQLiteStore(self.settings.db_path)
+        return SQLiteStore(self.settings.db_path, retention_days=self.settings.retention_days)
 
     @component
     def publisher(self) -> EventPublisher:

@@ -68,8 +68,59 @@ class PromptSpec(_Strict):
     variables: dict[Identifier, str | int | float | bool] = Field(default_factory=dict)
 
 
+class RecallSettings(_Strict):
+    """Semantic recall: earlier messages most similar to the request join the context."""
+
+    top_k: int = Field(3, ge=0, le=20, description="How many earlier messages to recall (0: off).")
+    scope: Literal["thread", "user"] = Field(
+        "user", description="Search this thread only, or every thread of the user (never another user's)."
+    )
+    neighbours: int = Field(1, ge=0, le=5, description="Messages either side of each hit that come with it.")
+    min_score: float = Field(0.5, ge=-1, le=1, description="Cosine similarity a message needs to be recalled.")
+
+
+class WorkingMemoryField(_Strict):
+    """One field of the user's profile."""
+
+    type: Literal["string", "integer", "number", "boolean", "list"] = "string"
+    description: str = ""
+    patterns: list[str] = Field(
+        default_factory=list,
+        description="Regular expressions (case-insensitive) with a named group `value`: when one matches a user "
+        "message, the field is set to the value (a list field gets the value added). The offline extractor.",
+    )
+
+    @field_validator("patterns")
+    @classmethod
+    def _compiles(cls, patterns: list[str]) -> list[str]:
+        import re
+
+        for p in patterns:
+            try:
+                compiled = re.compile(p)
+            except re.error as exc:
+                raise ValueError(f"pattern {p!r} does not compile: {exc}") from None
+            if "value" not in compiled.groupindex:
+                raise ValueError(f"pattern {p!r} has no named group `value`")
+        return patterns
+
+
+class SummarySettings(_Strict):
+    after_messages: int = Field(
+        40, ge=4, le=10_000, description="Summarise once this many messages sit older than the history window."
+    )
+    sentences: int = Field(8, ge=1, le=50, description="Longest summary, in sentences.")
+
+
 class MemorySettings(_Strict):
     history_messages: int = Field(10, ge=0, le=200, description="Last N thread messages given to the model.")
+    recall: RecallSettings = Field(default_factory=RecallSettings)
+    working: dict[Identifier, WorkingMemoryField] = Field(
+        default_factory=dict,
+        description="The user's profile fields this agent reads and maintains (shared by all agents: a field "
+        "declared by two agents must have the same type).",
+    )
+    summary: SummarySettings = Field(default_factory=SummarySettings)
 
 
 class Passage(_Strict):

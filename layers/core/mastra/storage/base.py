@@ -7,26 +7,84 @@ Key design (the same in every backend; tenant first, so isolation is a matter of
     request   (tenant_id, request_id)             -> the full response of a handled request
     event     (tenant_id, request_id, event_id)   -> a pipeline event, stored at most once
     by user   (tenant_id, user_id, updated_at)    -> the user's threads, newest first
+    vectors   (tenant_id, user_id, message_id)    -> each message's embedding, on the message itself
+    profile   (tenant_id, user_id)                -> working memory, with every version kept as history
+    summary   (tenant_id, thread_id)              -> older turns of a thread, summarised
+    tenant    (tenant_id)                         -> per-tenant settings (retention)
     model     (kind, version)                     -> a registered model version (deployment-wide)
     champion  (kind)                              -> the version serving requests
 
 Writes of one turn are atomic and idempotent on the request id: a retried step never duplicates
 messages. A thread belongs to the user who opened it; another user writing to it is a conflict.
+
+Retention: every record of a tenant is written with ``expires_at`` = now + the tenant's retention
+(its ``TenantConfig``, else the store's default; none: kept). Reads never return an expired record,
+whether or not the backend has deleted it yet (DynamoDB's TTL deletes within days, SQLite's
+``purge_expired`` when called).
 """
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import ClassVar
 
-from mastra.errors import ConflictError, InvalidRequestError, NotFoundError
-from mastra.storage.models import EventRecord, Message, ModelVersion, Page, RequestRecord, Thread, Turn
+from mastra.errors import ConflictError, InvalidRequestError, NotFoundError, StorageError
+from mastra.storage.models import (
+    Erasure,
+    EventRecord,
+    Message,
+    ModelVersion,
+    Page,
+    RequestRecord,
+    StoredVector,
+    TenantConfig,
+    Thread,
+    ThreadSummary,
+    Turn,
+    WorkingMemory,
+    WorkingMemoryChange,
+)
 
 MAX_PAGE = 200
+TENANT_CONFIG_TTL_S = 60.0  # how soon a retention change reaches a warm process
+MERGE_RETRIES = 20  # optimistic working-memory merges lost to concurrent writers before giving up
+
+#: A working-memory update: the current fields -> (fields to set, fields to remove).
+Patch = Callable[[dict[str, object]], tuple[dict[str, object], list[str]]]
 
 
 class Store(ABC):
     backend: ClassVar[str]
+    #: Retention of tenants without their own (days; None: kept). Set by the constructor.
+    default_retention_days: float | None = None
+    #: The time reads compare ``expires_at`` with (tests move it forward).
+    clock: Callable[[], float] = staticmethod(time.time)
+
+    # ---- retention ---------------------------------------------------------------------------
+    def retention_days(self, tenant_id: str) -> float | None:
+        """The tenant's retention (cached for a minute), else the default."""
+        cache: dict[str, tuple[float, TenantConfig | None]] = self.__dict__.setdefault("_tenant_cache", {})
+        now = time.monotonic()
+        hit = cache.get(tenant_id)
+        if hit is None or now - hit[0] > TENANT_CONFIG_TTL_S:
+            hit = cache[tenant_id] = (now, self.get_tenant_config(tenant_id))
+        config = hit[1]
+        if config is not None and config.retention_days is not None:
+            return config.retention_days
+        return self.default_retention_days
+
+    def expiry(self, tenant_id: str, now: float) -> float | None:
+        """``expires_at`` for a record of ``tenant_id`` written at ``now``."""
+        days = self.retention_days(tenant_id)
+        return None if days is None else float(int(now + days * 86400))
+
+    def set_tenant_config(self, config: TenantConfig) -> TenantConfig:
+        stored = config.model_copy(update={"updated_at": self.clock()})
+        self._put_tenant_config(stored)
+        self.__dict__.get("_tenant_cache", {}).pop(config.tenant_id, None)
+        return stored
 
     # ---- public flow -------------------------------------------------------------------------
     def record_turn(self, turn: Turn) -> bool:
@@ -39,7 +97,15 @@ class Store(ABC):
         for m in (turn.user_message, turn.assistant_message):
             if (m.tenant_id, m.thread_id, m.request_id) != (req.tenant_id, req.thread_id, req.request_id):
                 raise InvalidRequestError("a turn's messages must belong to its request, thread and tenant")
-        return self._write_turn(turn)
+        expires = self.expiry(req.tenant_id, turn.assistant_message.created_at)
+        if expires is not None:
+            turn = turn.model_copy(
+                update={
+                    "user_message": turn.user_message.model_copy(update={"expires_at": expires}),
+                    "assistant_message": turn.assistant_message.model_copy(update={"expires_at": expires}),
+                }
+            )
+        return self._write_turn(turn, expires)
 
     def check_thread_owner(self, tenant_id: str, thread_id: str, user_id: str) -> Thread | None:
         """The thread if it exists; :class:`ConflictError` if another user owns it."""
@@ -52,7 +118,8 @@ class Store(ABC):
         """The last ``limit`` messages of a thread, oldest first."""
         if limit <= 0:
             return []
-        return list(reversed(self._latest_messages(tenant_id, thread_id, limit)))
+        now = self.clock()  # the newest expire last: dropping expired ones from the newest N is exact
+        return [m for m in reversed(self._latest_messages(tenant_id, thread_id, limit)) if _live(m, now)]
 
     def list_messages(
         self, tenant_id: str, thread_id: str, *, limit: int = 50, cursor: str | None = None
@@ -62,7 +129,9 @@ class Store(ABC):
         items = self._messages_after(tenant_id, thread_id, cursor, limit + 1)
         more = len(items) > limit
         items = items[:limit]
-        return Page[Message](items=items, next_cursor=items[-1].message_id if more else None)
+        now = self.clock()
+        live = [m for m in items if _live(m, now)]
+        return Page[Message](items=live, next_cursor=items[-1].message_id if more else None)
 
     def list_threads(self, tenant_id: str, user_id: str, *, limit: int = 50, cursor: str | None = None) -> Page[Thread]:
         """A user's threads, most recently updated first."""
@@ -70,7 +139,107 @@ class Store(ABC):
         items = self._threads_of(tenant_id, user_id, cursor, limit + 1)
         more = len(items) > limit
         items = items[:limit]
-        return Page[Thread](items=items, next_cursor=self._thread_cursor(items[-1]) if more else None)
+        now = self.clock()
+        live = [t for t in items if t.expires_at is None or t.expires_at > now]
+        return Page[Thread](items=live, next_cursor=self._thread_cursor(items[-1]) if more else None)
+
+    # ---- memory: recall, working memory, summaries ---------------------------------------------
+    def message_vectors(self, tenant_id: str, user_id: str, thread_id: str | None = None) -> list[StoredVector]:
+        """Embeddings of a user's live messages: in one thread, or (None) in all their threads."""
+        return self._vectors(tenant_id, user_id, thread_id, self.clock())
+
+    def get_messages(self, tenant_id: str, thread_id: str, message_ids: list[str]) -> list[Message]:
+        """The named live messages of a thread, oldest first (unknown ids are skipped)."""
+        if not message_ids:
+            return []
+        now = self.clock()
+        found = [m for m in self._messages_by_id(tenant_id, thread_id, sorted(set(message_ids))) if _live(m, now)]
+        return sorted(found, key=lambda m: m.message_id)
+
+    def messages_around(self, tenant_id: str, thread_id: str, message_id: str, n: int) -> list[Message]:
+        """``message_id`` with up to ``n`` live messages either side of it, oldest first."""
+        now = self.clock()
+        found = self._messages_before(tenant_id, thread_id, message_id, n) if n else []
+        found += self._messages_by_id(tenant_id, thread_id, [message_id])
+        found += self._messages_after(tenant_id, thread_id, message_id, n) if n else []
+        return sorted((m for m in found if _live(m, now)), key=lambda m: m.message_id)
+
+    def get_working_memory(self, tenant_id: str, user_id: str) -> WorkingMemory:
+        """The user's profile (version 0 and no fields if they have none)."""
+        wm = self._working_memory(tenant_id, user_id)
+        if wm is None or (wm.expires_at is not None and wm.expires_at <= self.clock()):
+            return WorkingMemory(tenant_id=tenant_id, user_id=user_id)
+        return wm
+
+    def update_working_memory(
+        self, tenant_id: str, user_id: str, patch: Patch, *, source: str, expected_version: int | None = None
+    ) -> WorkingMemory:
+        """Merge ``patch`` into the profile: read, merge, write only if no one wrote in between.
+
+        A lost race re-reads and merges again, so concurrent updates of different fields both land
+        and none is lost. With ``expected_version`` the caller asks for a strict check instead: a
+        changed profile is a :class:`ConflictError`. An update that changes nothing writes nothing.
+        """
+        for _ in range(MERGE_RETRIES):
+            current = self.get_working_memory(tenant_id, user_id)
+            if expected_version is not None and current.version != expected_version:
+                raise ConflictError(
+                    f"working memory of {user_id!r} is at version {current.version}, not {expected_version}",
+                    details={"version": current.version},
+                )
+            to_set, to_remove = patch(dict(current.fields))
+            fields = dict(current.fields)
+            changed = {k: v for k, v in to_set.items() if fields.get(k, _MISSING) != v}
+            removed = sorted(k for k in to_remove if k in fields)
+            if not changed and not removed:
+                return current
+            fields.update(changed)
+            for k in removed:
+                del fields[k]
+            now = self.clock()
+            new = current.model_copy(
+                update={
+                    "version": current.version + 1,
+                    "fields": fields,
+                    "updated_at": now,
+                    "expires_at": self.expiry(tenant_id, now),
+                }
+            )
+            change = WorkingMemoryChange(version=new.version, set=changed, removed=removed, source=source, at=now)
+            if self._write_working_memory(new, change, current.version):
+                return new
+        raise StorageError(f"working memory of {user_id!r} stayed busy; try again", details={"user_id": user_id})
+
+    def working_memory_history(self, tenant_id: str, user_id: str) -> list[WorkingMemoryChange]:
+        """Every change of the user's profile, oldest first."""
+        return sorted(self._working_memory_changes(tenant_id, user_id), key=lambda c: c.version)
+
+    def get_summary(self, tenant_id: str, thread_id: str) -> ThreadSummary | None:
+        summary = self._summary(tenant_id, thread_id)
+        if summary is None or (summary.expires_at is not None and summary.expires_at <= self.clock()):
+            return None
+        return summary
+
+    def put_summary(self, summary: ThreadSummary) -> bool:
+        """Write ``summary`` if the stored one is still at ``summary.version - 1``; False if not."""
+        stamped = summary.model_copy(update={"expires_at": self.expiry(summary.tenant_id, summary.updated_at)})
+        return self._write_summary(stamped)
+
+    # ---- deletion ----------------------------------------------------------------------------
+    def delete_thread(self, tenant_id: str, thread_id: str) -> Erasure:
+        """Delete a thread with its messages (and so their embeddings), summary, requests and events."""
+        if self.get_thread(tenant_id, thread_id) is None and not self._messages_after(tenant_id, thread_id, None, 1):
+            raise NotFoundError(f"no thread {thread_id!r}", details={"thread_id": thread_id})
+        return self._delete_thread(tenant_id, thread_id)
+
+    def erase_user(self, tenant_id: str, user_id: str) -> Erasure:
+        """Delete everything stored about a user: threads, messages, embeddings, summaries, requests,
+        events, working memory and its history. Idempotent: running it again finishes a broken run."""
+        return self._erase_user(tenant_id, user_id)
+
+    def purge_expired(self) -> int:
+        """Delete expired records now (DynamoDB's TTL does it by itself; reads skip them either way)."""
+        return 0
 
     def record_events(self, events: list[EventRecord]) -> None:
         """Store pipeline events; an event id seen before is not stored twice."""
@@ -80,6 +249,13 @@ class Store(ABC):
     def list_events(self, tenant_id: str, request_id: str) -> list[EventRecord]:
         """A request's events in the order they occurred."""
         return sorted(self._events_of(tenant_id, request_id), key=lambda e: (e.occurred_at, e.event_id))
+
+    # ---- tenant settings ---------------------------------------------------------------------
+    @abstractmethod
+    def get_tenant_config(self, tenant_id: str) -> TenantConfig | None: ...
+
+    @abstractmethod
+    def _put_tenant_config(self, config: TenantConfig) -> None: ...
 
     @staticmethod
     def _thread_cursor(thread: Thread) -> str:
@@ -154,7 +330,39 @@ class Store(ABC):
         ``old`` retired. A lost race is a :class:`ConflictError`."""
 
     @abstractmethod
-    def _write_turn(self, turn: Turn) -> bool: ...
+    def _write_turn(self, turn: Turn, expires_at: float | None) -> bool: ...
+
+    @abstractmethod
+    def _vectors(self, tenant_id: str, user_id: str, thread_id: str | None, now: float) -> list[StoredVector]: ...
+
+    @abstractmethod
+    def _messages_by_id(self, tenant_id: str, thread_id: str, message_ids: list[str]) -> list[Message]: ...
+
+    @abstractmethod
+    def _messages_before(self, tenant_id: str, thread_id: str, message_id: str, limit: int) -> list[Message]:
+        """Up to ``limit`` messages strictly before ``message_id``, newest first."""
+
+    @abstractmethod
+    def _working_memory(self, tenant_id: str, user_id: str) -> WorkingMemory | None: ...
+
+    @abstractmethod
+    def _write_working_memory(self, new: WorkingMemory, change: WorkingMemoryChange, expected: int) -> bool:
+        """Atomically: the profile (only if still at ``expected``) and its change record. False: lost race."""
+
+    @abstractmethod
+    def _working_memory_changes(self, tenant_id: str, user_id: str) -> list[WorkingMemoryChange]: ...
+
+    @abstractmethod
+    def _summary(self, tenant_id: str, thread_id: str) -> ThreadSummary | None: ...
+
+    @abstractmethod
+    def _write_summary(self, summary: ThreadSummary) -> bool: ...
+
+    @abstractmethod
+    def _delete_thread(self, tenant_id: str, thread_id: str) -> Erasure: ...
+
+    @abstractmethod
+    def _erase_user(self, tenant_id: str, user_id: str) -> Erasure: ...
 
     @abstractmethod
     def get_thread(self, tenant_id: str, thread_id: str) -> Thread | None: ...
@@ -182,3 +390,10 @@ class Store(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
+
+
+_MISSING = object()
+
+
+def _live(m: Message, now: float) -> bool:
+    return m.expires_at is None or m.expires_at > now

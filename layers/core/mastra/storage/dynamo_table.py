@@ -31,10 +31,9 @@ def _n(value: float) -> dict[str, str]:
 
 
 class DynamoTable:
-    def __init__(self, table_name: str, *, client: Any | None = None, retention_days: float | None = None) -> None:
+    def __init__(self, table_name: str, *, client: Any | None = None) -> None:
         self.table = table_name
         self._client = client
-        self.retention_s = retention_days * 86400 if retention_days else None
 
     @property
     def client(self) -> Any:
@@ -65,8 +64,26 @@ class DynamoTable:
         except (ClientError, BotoCoreError) as exc:
             raise self._failure(action, exc) from exc
 
-    def _expiry(self, now: float) -> dict[str, Any]:
-        return {"expires_at": _n(int(now + self.retention_s))} if self.retention_s else {}
+    def _batch_write(self, what: str, requests: list[dict[str, Any]], retries: int = 6) -> None:
+        """BatchWriteItem 25 at a time, resending what DynamoDB left unprocessed (throttling)."""
+        import random
+        import time
+
+        for start in range(0, len(requests), 25):
+            pending = {self.table: requests[start : start + 25]}
+            for attempt in range(retries + 1):
+                with self._errors(what):
+                    pending = self.client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+                if not pending:
+                    break
+                if attempt == retries:
+                    raise StorageError(
+                        f"dynamodb: cannot {what}: items left unprocessed", details={"table": self.table}
+                    )
+                time.sleep(random.uniform(0, 0.01 * 2**attempt))
+
+    def _delete_keys(self, what: str, keys: list[dict[str, Any]]) -> None:
+        self._batch_write(what, [{"DeleteRequest": {"Key": {"PK": k["PK"], "SK": k["SK"]}}} for k in keys])
 
     def _query(self, what: str, *, limit: int | None, **params: Any) -> list[dict[str, Any]]:
         """Up to ``limit`` items (all if None), following ``LastEvaluatedKey``.

@@ -29,7 +29,20 @@ from typing import Any
 from mastra.errors import ConflictError, StorageError
 from mastra.storage.base import Store
 from mastra.storage.dynamo_table import DynamoTable, _n, _s
-from mastra.storage.models import EventRecord, Message, ModelVersion, RequestRecord, Thread, Turn
+from mastra.storage.models import (
+    Erasure,
+    EventRecord,
+    Message,
+    ModelVersion,
+    RequestRecord,
+    StoredVector,
+    TenantConfig,
+    Thread,
+    ThreadSummary,
+    Turn,
+    WorkingMemory,
+    WorkingMemoryChange,
+)
 
 CONFLICT_RETRIES = 6  # transaction conflicts between concurrent turns of one thread
 _RETRYABLE_REASONS = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
@@ -65,14 +78,26 @@ def _response_of(item: dict[str, Any]) -> dict[str, Any]:
     return json.loads(zlib.decompress(item["response_z"]["B"]))  # type: ignore[no-any-return]
 
 
+def _expiry(expires_at: float | None) -> dict[str, Any]:
+    return {} if expires_at is None else {"expires_at": _n(int(expires_at))}
+
+
+def _expires(item: dict[str, Any]) -> float | None:
+    return float(item["expires_at"]["N"]) if "expires_at" in item else None
+
+
 class DynamoDBStore(DynamoTable, Store):
     backend = "dynamodb"
 
+    def __init__(self, table_name: str, *, client: Any | None = None, retention_days: float | None = None) -> None:
+        super().__init__(table_name, client=client)
+        self.default_retention_days = retention_days
+
     # ---- writes --------------------------------------------------------------------------------
-    def _write_turn(self, turn: Turn) -> bool:
+    def _write_turn(self, turn: Turn, expires_at: float | None) -> bool:
         req, user, bot = turn.request, turn.user_message, turn.assistant_message
         now = bot.created_at
-        expiry = self._expiry(now)
+        expiry = _expiry(expires_at)
         request_item = {
             "PK": _s(_request_pk(req.tenant_id, req.request_id)),
             "SK": _s("REQ"),
@@ -262,7 +287,6 @@ class DynamoDBStore(DynamoTable, Store):
     def _write_events(self, events: list[EventRecord]) -> None:
         """BatchWriteItem, 25 at a time. Unconditional puts are idempotent here: an event id always
         carries the same content, so a re-delivered event overwrites itself."""
-        expiry = self._expiry(time.time())
         requests = [
             {
                 "PutRequest": {
@@ -273,22 +297,13 @@ class DynamoDBStore(DynamoTable, Store):
                         "occurred_at": _n(e.occurred_at),
                         "version": _n(e.version),
                         "body": _s(json.dumps(e.body, separators=(",", ":"))),
-                        **expiry,
+                        **_expiry(self.expiry(e.tenant_id, e.occurred_at)),
                     }
                 }
             }
             for e in events
         ]
-        for start in range(0, len(requests), 25):
-            pending = {self.table: requests[start : start + 25]}
-            for attempt in range(CONFLICT_RETRIES + 1):
-                with self._errors("record events"):
-                    pending = self.client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
-                if not pending:
-                    break
-                if attempt == CONFLICT_RETRIES:
-                    raise StorageError("dynamodb: events left unprocessed after retries", details={"table": self.table})
-                time.sleep(random.uniform(0, 0.01 * 2**attempt))  # throttled: back off, send the rest
+        self._batch_write("record events", requests)
 
     def _events_of(self, tenant_id: str, request_id: str) -> list[EventRecord]:
         items = self._query(
@@ -320,10 +335,15 @@ class DynamoDBStore(DynamoTable, Store):
             "user_id": _s(m.user_id),
             "request_id": _s(m.request_id),
             "created_at": _n(m.created_at),
+            # GSI2: the user's messages, for recall across threads and for erasure.
+            "GSI2PK": _s(_user_pk(m.tenant_id, m.user_id)),
+            "GSI2SK": _s(m.message_id),
             **expiry,
         }
         if m.agent_id is not None:
             item["agent_id"] = _s(m.agent_id)
+        if m.embedding is not None:
+            item["emb"] = {"B": m.embedding}
         return item
 
     # ---- reads ---------------------------------------------------------------------------------
@@ -405,6 +425,7 @@ class DynamoDBStore(DynamoTable, Store):
             request_id=item["request_id"]["S"],
             agent_id=item["agent_id"]["S"] if "agent_id" in item else None,
             created_at=float(item["created_at"]["N"]),
+            expires_at=_expires(item),
         )
 
     @staticmethod
@@ -416,4 +437,268 @@ class DynamoDBStore(DynamoTable, Store):
             created_at=float(item["created_at"]["N"]),
             updated_at=float(item["updated_at"]["N"]),
             message_count=int(item["message_count"]["N"]),
+            expires_at=_expires(item),
         )
+
+    # ---- memory ----------------------------------------------------------------------------------
+    def _vectors(self, tenant_id: str, user_id: str, thread_id: str | None, now: float) -> list[StoredVector]:
+        if thread_id is not None:  # the thread's partition: strongly consistent
+            items = self._query(
+                "read embeddings",
+                limit=None,
+                TableName=self.table,
+                KeyConditionExpression="PK = :pk AND begins_with(SK, :m)",
+                ExpressionAttributeValues={":pk": _s(_thread_pk(tenant_id, thread_id)), ":m": _s("M#")},
+                ProjectionExpression="SK, emb, expires_at, user_id",
+                ConsistentRead=True,
+            )
+            found = [(thread_id, i["SK"]["S"][2:], i) for i in items if i.get("user_id", {}).get("S") == user_id]
+        else:  # GSI2, every thread of the user (eventually consistent, like every GSI)
+            items = self._query(
+                "read embeddings",
+                limit=None,
+                TableName=self.table,
+                IndexName="GSI2",
+                KeyConditionExpression="GSI2PK = :u",
+                ExpressionAttributeValues={":u": _s(_user_pk(tenant_id, user_id))},
+                ProjectionExpression="PK, GSI2SK, emb, expires_at",
+            )
+            found = [(i["PK"]["S"].split("#TH#", 1)[1], i["GSI2SK"]["S"], i) for i in items]
+        return [
+            StoredVector(thread_id=t, message_id=m, vector=i["emb"]["B"])
+            for t, m, i in found
+            if "emb" in i and (_expires(i) or now + 1) > now
+        ]
+
+    def _messages_by_id(self, tenant_id: str, thread_id: str, message_ids: list[str]) -> list[Message]:
+        pk = _s(_thread_pk(tenant_id, thread_id))
+        out: list[Message] = []
+        for start in range(0, len(message_ids), 100):
+            keys = [{"PK": pk, "SK": _s(f"M#{m}")} for m in message_ids[start : start + 100]]
+            pending: dict[str, Any] = {self.table: {"Keys": keys, "ConsistentRead": True}}
+            for attempt in range(CONFLICT_RETRIES + 1):
+                with self._errors("read messages"):
+                    page = self.client.batch_get_item(RequestItems=pending)
+                out += [self._message(tenant_id, thread_id, i) for i in page.get("Responses", {}).get(self.table, [])]
+                pending = page.get("UnprocessedKeys") or {}
+                if not pending:
+                    break
+                if attempt == CONFLICT_RETRIES:
+                    raise StorageError("dynamodb: messages left unread after retries", details={"table": self.table})
+                time.sleep(random.uniform(0, 0.01 * 2**attempt))
+        return out
+
+    def _messages_before(self, tenant_id: str, thread_id: str, message_id: str, limit: int) -> list[Message]:
+        items = self._query(
+            "read messages",
+            limit=limit + 1,  # BETWEEN includes the message itself
+            TableName=self.table,
+            KeyConditionExpression="PK = :pk AND SK BETWEEN :lo AND :hi",
+            ExpressionAttributeValues={
+                ":pk": _s(_thread_pk(tenant_id, thread_id)),
+                ":lo": _s("M#"),
+                ":hi": _s(f"M#{message_id}"),
+            },
+            ScanIndexForward=False,
+            Limit=limit + 1,
+            ConsistentRead=True,
+        )
+        return [self._message(tenant_id, thread_id, i) for i in items if i["SK"]["S"] != f"M#{message_id}"][:limit]
+
+    def _working_memory(self, tenant_id: str, user_id: str) -> WorkingMemory | None:
+        with self._errors("read working memory"):
+            item = self.client.get_item(
+                TableName=self.table,
+                Key={"PK": _s(_user_pk(tenant_id, user_id)), "SK": _s("WM")},
+                ConsistentRead=True,  # a merge must start from the latest version
+            ).get("Item")
+        if item is None:
+            return None
+        return WorkingMemory(
+            tenant_id=tenant_id,
+            user_id=user_id,
+            version=int(item["version"]["N"]),
+            fields=json.loads(item["fields"]["S"]),
+            updated_at=float(item["updated_at"]["N"]),
+            expires_at=_expires(item),
+        )
+
+    def _write_working_memory(self, new: WorkingMemory, change: WorkingMemoryChange, expected: int) -> bool:
+        from botocore.exceptions import ClientError
+
+        pk = _s(_user_pk(new.tenant_id, new.user_id))
+        expiry = _expiry(new.expires_at)
+        profile: dict[str, Any] = {
+            "TableName": self.table,
+            "Item": {
+                "PK": pk,
+                "SK": _s("WM"),
+                "version": _n(new.version),
+                "fields": _s(json.dumps(new.fields, separators=(",", ":"))),
+                "updated_at": _n(new.updated_at),
+                **expiry,
+            },
+        }
+        if expected == 0:
+            profile["ConditionExpression"] = "attribute_not_exists(PK)"
+        else:
+            profile["ConditionExpression"] = "#v = :expected"
+            profile["ExpressionAttributeNames"] = {"#v": "version"}
+            profile["ExpressionAttributeValues"] = {":expected": _n(expected)}
+        history = {
+            "TableName": self.table,
+            "Item": {"PK": pk, "SK": _s(f"WM#{change.version:08d}"), "body": _s(change.model_dump_json()), **expiry},
+        }
+        try:
+            with self._errors("write working memory"):
+                self.client.transact_write_items(TransactItems=[{"Put": profile}, {"Put": history}])
+            return True
+        except StorageError as exc:
+            cause = exc.__cause__
+            reasons = (
+                [r.get("Code") for r in cause.response.get("CancellationReasons", [])]
+                if isinstance(cause, ClientError)
+                else []
+            )
+            if "ConditionalCheckFailed" in reasons or _RETRYABLE_REASONS & set(reasons):
+                return False  # another writer got there first (or the item was busy): merge again
+            raise
+
+    def _working_memory_changes(self, tenant_id: str, user_id: str) -> list[WorkingMemoryChange]:
+        items = self._query(
+            "read working memory history",
+            limit=None,
+            TableName=self.table,
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :w)",
+            ExpressionAttributeValues={":pk": _s(_user_pk(tenant_id, user_id)), ":w": _s("WM#")},
+            ConsistentRead=True,
+        )
+        now = self.clock()
+        return [
+            WorkingMemoryChange.model_validate_json(i["body"]["S"]) for i in items if (_expires(i) or now + 1) > now
+        ]
+
+    def _summary(self, tenant_id: str, thread_id: str) -> ThreadSummary | None:
+        with self._errors("read a summary"):
+            item = self.client.get_item(
+                TableName=self.table,
+                Key={"PK": _s(_thread_pk(tenant_id, thread_id)), "SK": _s("SUMMARY")},
+                ConsistentRead=True,
+            ).get("Item")
+        return None if item is None else ThreadSummary.model_validate_json(item["body"]["S"])
+
+    def _write_summary(self, summary: ThreadSummary) -> bool:
+        from botocore.exceptions import ClientError
+
+        params: dict[str, Any] = {
+            "TableName": self.table,
+            "Item": {
+                "PK": _s(_thread_pk(summary.tenant_id, summary.thread_id)),
+                "SK": _s("SUMMARY"),
+                "version": _n(summary.version),
+                "body": _s(summary.model_dump_json()),
+                **_expiry(summary.expires_at),
+            },
+        }
+        if summary.version == 1:
+            params["ConditionExpression"] = "attribute_not_exists(PK)"
+        else:
+            params["ConditionExpression"] = "#v = :prev"
+            params["ExpressionAttributeNames"] = {"#v": "version"}
+            params["ExpressionAttributeValues"] = {":prev": _n(summary.version - 1)}
+        try:
+            with self._errors("write a summary"):
+                self.client.put_item(**params)
+            return True
+        except StorageError as exc:
+            cause = exc.__cause__
+            if (
+                isinstance(cause, ClientError)
+                and cause.response["Error"].get("Code") == "ConditionalCheckFailedException"
+            ):
+                return False
+            raise
+
+    def get_tenant_config(self, tenant_id: str) -> TenantConfig | None:
+        with self._errors("read tenant settings"):
+            item = self.client.get_item(TableName=self.table, Key={"PK": _s(f"T#{tenant_id}"), "SK": _s("CONFIG")}).get(
+                "Item"
+            )
+        return None if item is None else TenantConfig.model_validate_json(item["body"]["S"])
+
+    def _put_tenant_config(self, config: TenantConfig) -> None:
+        with self._errors("write tenant settings"):
+            self.client.put_item(
+                TableName=self.table,
+                Item={"PK": _s(f"T#{config.tenant_id}"), "SK": _s("CONFIG"), "body": _s(config.model_dump_json())},
+            )
+
+    # ---- deletion ----------------------------------------------------------------------------------
+    def _partition(self, pk: str, what: str) -> list[dict[str, Any]]:
+        return self._query(
+            what,
+            limit=None,
+            TableName=self.table,
+            KeyConditionExpression="PK = :pk",
+            ExpressionAttributeValues={":pk": _s(pk)},
+            ConsistentRead=True,
+        )
+
+    def _delete_thread(self, tenant_id: str, thread_id: str) -> Erasure:
+        """The thread's partition (meta, messages with their embeddings, summary), then each of its
+        requests' partitions (record and events). Requests go last: their ids are read from the
+        messages, so a run that stops half-way is finished by running it again."""
+        out = Erasure()
+        items = self._partition(_thread_pk(tenant_id, thread_id), "read a thread")
+        requests = sorted({i["request_id"]["S"] for i in items if "request_id" in i})
+        for request_id in requests:
+            found = self._partition(_request_pk(tenant_id, request_id), "read a request")
+            out.requests += sum(1 for i in found if i["SK"]["S"] == "REQ")
+            out.events += sum(1 for i in found if i["SK"]["S"].startswith("E#"))
+            out.other += sum(1 for i in found if i["SK"]["S"] != "REQ" and not i["SK"]["S"].startswith("E#"))
+            self._delete_keys("delete a request", found)
+        for i in items:
+            sk = i["SK"]["S"]
+            if sk.startswith("M#"):
+                out.messages += 1
+            elif sk == "META":
+                out.threads += 1
+            elif sk == "SUMMARY":
+                out.summaries += 1
+            else:
+                out.other += 1
+        self._delete_keys("delete a thread", items)
+        return out
+
+    def _erase_user(self, tenant_id: str, user_id: str) -> Erasure:
+        out = Erasure()
+        user_pk = _user_pk(tenant_id, user_id)
+        # The indexes are eventually consistent: go round until both are empty (a turn written just
+        # before the erasure may reach an index a moment later).
+        for _ in range(5):
+            threads = {
+                i["PK"]["S"].split("#TH#", 1)[1]
+                for index, key in (("GSI1", "GSI1PK"), ("GSI2", "GSI2PK"))
+                for i in self._query(
+                    "find a user's threads",
+                    limit=None,
+                    TableName=self.table,
+                    IndexName=index,
+                    KeyConditionExpression=f"{key} = :u",
+                    ExpressionAttributeValues={":u": _s(user_pk)},
+                    ProjectionExpression="PK",
+                )
+            }
+            if not threads:
+                break
+            for thread_id in sorted(threads):
+                out = _add(out, self._delete_thread(tenant_id, thread_id))
+        own = self._partition(user_pk, "read a user's records")
+        out.working_memory += sum(1 for i in own if i["SK"]["S"] == "WM" or i["SK"]["S"].startswith("WM#"))
+        out.other += sum(1 for i in own if not (i["SK"]["S"] == "WM" or i["SK"]["S"].startswith("WM#")))
+        self._delete_keys("erase a user's records", own)
+        return out
+
+
+def _add(a: Erasure, b: Erasure) -> Erasure:
+    return Erasure(**{k: getattr(a, k) + getattr(b, k) for k in Erasure.model_fields})

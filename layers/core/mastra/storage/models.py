@@ -21,6 +21,10 @@ class Message(BaseModel):
     request_id: str
     agent_id: str | None = None
     created_at: float = Field(description="Unix time, seconds.")
+    expires_at: float | None = Field(None, description="Unix time after which it is gone (the tenant's retention).")
+    # The message's sentence embedding (mastra.memory.vectors format), written in the same write as
+    # the message: a deleted or expired message can never be recalled.
+    embedding: bytes | None = Field(None, exclude=True, repr=False)
 
 
 class Thread(BaseModel):
@@ -30,6 +34,7 @@ class Thread(BaseModel):
     created_at: float
     updated_at: float
     message_count: int = 0
+    expires_at: float | None = None
 
 
 class RequestRecord(BaseModel):
@@ -61,6 +66,67 @@ class EventRecord(BaseModel):
     version: int
     occurred_at: float
     body: dict[str, Any]
+
+
+class StoredVector(BaseModel):
+    """A message's embedding as recall scans it (no content: hits are fetched afterwards)."""
+
+    thread_id: str
+    message_id: str
+    vector: bytes
+
+
+class WorkingMemory(BaseModel):
+    """A user's structured profile; every change bumps ``version`` (optimistic concurrency)."""
+
+    tenant_id: str
+    user_id: str
+    version: int = 0
+    fields: dict[str, Any] = Field(default_factory=dict)
+    updated_at: float = 0.0
+    expires_at: float | None = None
+
+
+class WorkingMemoryChange(BaseModel):
+    """One version of a profile: what changed, by whom. Kept as history."""
+
+    version: int
+    set: dict[str, Any] = Field(default_factory=dict)
+    removed: list[str] = Field(default_factory=list)
+    source: str = Field(description="api, or pipeline:<request_id>.")
+    at: float
+
+
+class ThreadSummary(BaseModel):
+    """Older turns of a thread, summarised into one record; ``through`` is the last message it covers."""
+
+    tenant_id: str
+    thread_id: str
+    user_id: str
+    version: int = 1
+    text: str
+    through: str = Field(description="Message id of the newest message covered.")
+    messages: int = Field(description="How many messages it covers.")
+    updated_at: float
+    expires_at: float | None = None
+
+
+class TenantConfig(BaseModel):
+    tenant_id: str
+    retention_days: float | None = Field(None, gt=0, description="Memory expires this many days after its last write.")
+    updated_at: float = 0.0
+
+
+class Erasure(BaseModel):
+    """What deleting a thread or a user removed, by kind of record."""
+
+    threads: int = 0
+    messages: int = 0
+    requests: int = 0
+    events: int = 0
+    summaries: int = 0
+    working_memory: int = 0
+    other: int = 0
 
 
 class Page(BaseModel, Generic[T]):

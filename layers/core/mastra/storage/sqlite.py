@@ -14,10 +14,23 @@ from typing import Any
 
 from mastra.errors import ConflictError
 from mastra.storage.base import Store
-from mastra.storage.models import EventRecord, Message, ModelVersion, RequestRecord, Thread, Turn
+from mastra.storage.models import (
+    Erasure,
+    EventRecord,
+    Message,
+    ModelVersion,
+    RequestRecord,
+    StoredVector,
+    TenantConfig,
+    Thread,
+    ThreadSummary,
+    Turn,
+    WorkingMemory,
+    WorkingMemoryChange,
+)
 from mastra.storage.sqlite_db import SQLiteDatabase
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS threads (
     tenant_id TEXT NOT NULL, thread_id TEXT NOT NULL, user_id TEXT NOT NULL,
@@ -49,20 +62,55 @@ CREATE TABLE IF NOT EXISTS champions (
     kind TEXT PRIMARY KEY, version INTEGER NOT NULL, updated_at REAL NOT NULL
 ) WITHOUT ROWID;
 """
-_MESSAGE_COLUMNS = "tenant_id, thread_id, message_id, role, content, user_id, request_id, agent_id, created_at"
-_THREAD_COLUMNS = "tenant_id, thread_id, user_id, created_at, updated_at, message_count"
+# Version 4: memory. Embeddings and expiry on the message rows themselves (one write, one delete),
+# a user's messages indexed for recall and erasure, profiles with history, summaries, tenant config.
+_MIGRATE_4 = """
+ALTER TABLE messages ADD COLUMN expires_at REAL;
+ALTER TABLE messages ADD COLUMN embedding BLOB;
+ALTER TABLE threads ADD COLUMN expires_at REAL;
+ALTER TABLE requests ADD COLUMN expires_at REAL;
+ALTER TABLE events ADD COLUMN expires_at REAL;
+CREATE INDEX IF NOT EXISTS messages_by_user ON messages (tenant_id, user_id, message_id);
+CREATE TABLE IF NOT EXISTS working_memory (
+    tenant_id TEXT NOT NULL, user_id TEXT NOT NULL, version INTEGER NOT NULL, fields TEXT NOT NULL,
+    updated_at REAL NOT NULL, expires_at REAL,
+    PRIMARY KEY (tenant_id, user_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS working_memory_changes (
+    tenant_id TEXT NOT NULL, user_id TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL,
+    expires_at REAL,
+    PRIMARY KEY (tenant_id, user_id, version)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS summaries (
+    tenant_id TEXT NOT NULL, thread_id TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL,
+    expires_at REAL,
+    PRIMARY KEY (tenant_id, thread_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS tenants (
+    tenant_id TEXT PRIMARY KEY, body TEXT NOT NULL
+) WITHOUT ROWID;
+"""
+_MESSAGE_COLUMNS = (
+    "tenant_id, thread_id, message_id, role, content, user_id, request_id, agent_id, created_at, expires_at"
+)
+_THREAD_COLUMNS = "tenant_id, thread_id, user_id, created_at, updated_at, message_count, expires_at"
 
 
 class SQLiteStore(Store):
     backend = "sqlite"
 
-    def __init__(self, path: str | Path, *, busy_timeout_ms: int = 5000) -> None:
+    def __init__(self, path: str | Path, *, busy_timeout_ms: int = 5000, retention_days: float | None = None) -> None:
         self.db = SQLiteDatabase(path, busy_timeout_ms=busy_timeout_ms)
+        self.default_retention_days = retention_days
         self.path = self.db.path
         with self.db.errors("open"):
             conn = self.db.conn()
-            if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
-                conn.executescript(_SCHEMA + f"PRAGMA user_version = {SCHEMA_VERSION};")
+            found = conn.execute("PRAGMA user_version").fetchone()[0]
+            if found < SCHEMA_VERSION:  # one transaction: a crash mid-migration leaves the old schema
+                steps = ([_SCHEMA] if found < 3 else []) + [_MIGRATE_4]
+                conn.executescript(
+                    "BEGIN IMMEDIATE;" + "".join(steps) + f"PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                )
 
     def _conn(self) -> sqlite3.Connection:
         return self.db.conn()
@@ -71,7 +119,7 @@ class SQLiteStore(Store):
         return self.db.errors(action)
 
     # ---- writes --------------------------------------------------------------------------------
-    def _write_turn(self, turn: Turn) -> bool:
+    def _write_turn(self, turn: Turn, expires_at: float | None) -> bool:
         req, user, bot = turn.request, turn.user_message, turn.assistant_message
         with self.db.transaction("record the turn") as conn:
             owner = conn.execute(
@@ -84,7 +132,7 @@ class SQLiteStore(Store):
                     details={"thread_id": req.thread_id},
                 )
             inserted = conn.execute(
-                "INSERT OR IGNORE INTO requests VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO requests VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     req.tenant_id,
                     req.request_id,
@@ -92,17 +140,19 @@ class SQLiteStore(Store):
                     req.thread_id,
                     req.created_at,
                     json.dumps(req.response, separators=(",", ":")),
+                    expires_at,
                 ),
             ).rowcount
             if not inserted:  # recorded before: this transaction wrote nothing
                 return False
             conn.execute(
-                "INSERT INTO threads VALUES (?, ?, ?, ?, ?, 2) ON CONFLICT (tenant_id, thread_id) DO UPDATE "
-                "SET updated_at = excluded.updated_at, message_count = message_count + 2",
-                (req.tenant_id, req.thread_id, req.user_id, user.created_at, bot.created_at),
+                "INSERT INTO threads VALUES (?, ?, ?, ?, ?, 2, ?) ON CONFLICT (tenant_id, thread_id) DO UPDATE "
+                "SET updated_at = excluded.updated_at, message_count = message_count + 2, "
+                "expires_at = excluded.expires_at",
+                (req.tenant_id, req.thread_id, req.user_id, user.created_at, bot.created_at, expires_at),
             )
             conn.executemany(
-                f"INSERT INTO messages ({_MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO messages ({_MESSAGE_COLUMNS}, embedding) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [self._message_row(m) for m in (user, bot)],
             )
             return True
@@ -161,11 +211,20 @@ class SQLiteStore(Store):
 
     def _write_events(self, events: list[EventRecord]) -> None:
         rows = [
-            (e.tenant_id, e.request_id, e.event_id, e.type, e.version, e.occurred_at, json.dumps(e.body))
+            (
+                e.tenant_id,
+                e.request_id,
+                e.event_id,
+                e.type,
+                e.version,
+                e.occurred_at,
+                json.dumps(e.body),
+                self.expiry(e.tenant_id, e.occurred_at),
+            )
             for e in events
         ]
         with self.db.transaction("record events") as conn:
-            conn.executemany("INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            conn.executemany("INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
     def _events_of(self, tenant_id: str, request_id: str) -> list[EventRecord]:
         with self._errors("read events"):
@@ -203,6 +262,8 @@ class SQLiteStore(Store):
             m.request_id,
             m.agent_id,
             m.created_at,
+            m.expires_at,
+            m.embedding,
         )
 
     # ---- reads ---------------------------------------------------------------------------------
@@ -293,6 +354,7 @@ class SQLiteStore(Store):
             request_id=row[6],
             agent_id=row[7],
             created_at=row[8],
+            expires_at=row[9],
         )
 
     @staticmethod
@@ -304,7 +366,214 @@ class SQLiteStore(Store):
             created_at=row[3],
             updated_at=row[4],
             message_count=row[5],
+            expires_at=row[6],
         )
+
+    # ---- memory ----------------------------------------------------------------------------------
+    def _vectors(self, tenant_id: str, user_id: str, thread_id: str | None, now: float) -> list[StoredVector]:
+        where, args = ("tenant_id = ? AND thread_id = ?", (tenant_id, thread_id))
+        if thread_id is None:
+            where, args = ("tenant_id = ? AND user_id = ?", (tenant_id, user_id))
+        with self._errors("read embeddings"):
+            rows = (
+                self._conn()
+                .execute(
+                    f"SELECT thread_id, message_id, embedding FROM messages WHERE {where} AND user_id = ? "
+                    "AND embedding IS NOT NULL AND (expires_at IS NULL OR expires_at > ?)",
+                    (*args, user_id, now),
+                )
+                .fetchall()
+            )
+        return [StoredVector(thread_id=r[0], message_id=r[1], vector=r[2]) for r in rows]
+
+    def _messages_by_id(self, tenant_id: str, thread_id: str, message_ids: list[str]) -> list[Message]:
+        marks = ", ".join("?" * len(message_ids))
+        with self._errors("read messages"):
+            rows = (
+                self._conn()
+                .execute(
+                    f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE tenant_id = ? AND thread_id = ? "
+                    f"AND message_id IN ({marks})",
+                    (tenant_id, thread_id, *message_ids),
+                )
+                .fetchall()
+            )
+        return [self._message(r) for r in rows]
+
+    def _messages_before(self, tenant_id: str, thread_id: str, message_id: str, limit: int) -> list[Message]:
+        with self._errors("read messages"):
+            rows = (
+                self._conn()
+                .execute(
+                    f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE tenant_id = ? AND thread_id = ? "
+                    "AND message_id < ? ORDER BY message_id DESC LIMIT ?",
+                    (tenant_id, thread_id, message_id, limit),
+                )
+                .fetchall()
+            )
+        return [self._message(r) for r in rows]
+
+    def _working_memory(self, tenant_id: str, user_id: str) -> WorkingMemory | None:
+        with self._errors("read working memory"):
+            row = (
+                self._conn()
+                .execute(
+                    "SELECT version, fields, updated_at, expires_at FROM working_memory "
+                    "WHERE tenant_id = ? AND user_id = ?",
+                    (tenant_id, user_id),
+                )
+                .fetchone()
+            )
+        if row is None:
+            return None
+        return WorkingMemory(
+            tenant_id=tenant_id,
+            user_id=user_id,
+            version=row[0],
+            fields=json.loads(row[1]),
+            updated_at=row[2],
+            expires_at=row[3],
+        )
+
+    def _write_working_memory(self, new: WorkingMemory, change: WorkingMemoryChange, expected: int) -> bool:
+        with self.db.transaction("write working memory") as conn:
+            fields = json.dumps(new.fields, separators=(",", ":"))
+            if expected == 0:
+                written = conn.execute(
+                    "INSERT OR IGNORE INTO working_memory VALUES (?, ?, ?, ?, ?, ?)",
+                    (new.tenant_id, new.user_id, new.version, fields, new.updated_at, new.expires_at),
+                ).rowcount
+            else:
+                written = conn.execute(
+                    "UPDATE working_memory SET version = ?, fields = ?, updated_at = ?, expires_at = ? "
+                    "WHERE tenant_id = ? AND user_id = ? AND version = ?",
+                    (new.version, fields, new.updated_at, new.expires_at, new.tenant_id, new.user_id, expected),
+                ).rowcount
+            if not written:
+                return False  # another writer moved the version on: nothing was written
+            conn.execute(
+                "INSERT INTO working_memory_changes VALUES (?, ?, ?, ?, ?)",
+                (new.tenant_id, new.user_id, change.version, change.model_dump_json(), new.expires_at),
+            )
+            return True
+
+    def _working_memory_changes(self, tenant_id: str, user_id: str) -> list[WorkingMemoryChange]:
+        with self._errors("read working memory history"):
+            rows = (
+                self._conn()
+                .execute(
+                    "SELECT body FROM working_memory_changes WHERE tenant_id = ? AND user_id = ? "
+                    "AND (expires_at IS NULL OR expires_at > ?)",
+                    (tenant_id, user_id, self.clock()),
+                )
+                .fetchall()
+            )
+        return [WorkingMemoryChange.model_validate_json(r[0]) for r in rows]
+
+    def _summary(self, tenant_id: str, thread_id: str) -> ThreadSummary | None:
+        with self._errors("read a summary"):
+            row = (
+                self._conn()
+                .execute("SELECT body FROM summaries WHERE tenant_id = ? AND thread_id = ?", (tenant_id, thread_id))
+                .fetchone()
+            )
+        return None if row is None else ThreadSummary.model_validate_json(row[0])
+
+    def _write_summary(self, summary: ThreadSummary) -> bool:
+        body = summary.model_dump_json()
+        with self.db.transaction("write a summary") as conn:
+            if summary.version == 1:
+                sql = "INSERT OR IGNORE INTO summaries VALUES (?, ?, ?, ?, ?)"
+                args: tuple[Any, ...] = (summary.tenant_id, summary.thread_id, 1, body, summary.expires_at)
+            else:
+                sql = (
+                    "UPDATE summaries SET version = ?, body = ?, expires_at = ? "
+                    "WHERE tenant_id = ? AND thread_id = ? AND version = ?"
+                )
+                args = (
+                    summary.version,
+                    body,
+                    summary.expires_at,
+                    summary.tenant_id,
+                    summary.thread_id,
+                    summary.version - 1,
+                )
+            return bool(conn.execute(sql, args).rowcount)
+
+    def get_tenant_config(self, tenant_id: str) -> TenantConfig | None:
+        with self._errors("read tenant settings"):
+            row = self._conn().execute("SELECT body FROM tenants WHERE tenant_id = ?", (tenant_id,)).fetchone()
+        return None if row is None else TenantConfig.model_validate_json(row[0])
+
+    def _put_tenant_config(self, config: TenantConfig) -> None:
+        with self.db.transaction("write tenant settings") as conn:
+            conn.execute(
+                "INSERT INTO tenants VALUES (?, ?) ON CONFLICT (tenant_id) DO UPDATE SET body = excluded.body",
+                (config.tenant_id, config.model_dump_json()),
+            )
+
+    # ---- deletion ----------------------------------------------------------------------------------
+    def _delete_thread(self, tenant_id: str, thread_id: str) -> Erasure:
+        with self.db.transaction("delete a thread") as conn:
+            return self._delete_threads(conn, tenant_id, [thread_id])
+
+    @staticmethod
+    def _delete_threads(conn: sqlite3.Connection, tenant_id: str, thread_ids: list[str]) -> Erasure:
+        out = Erasure()
+        for thread_id in thread_ids:
+            key = (tenant_id, thread_id)
+            requests = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT request_id FROM requests WHERE tenant_id = ? AND thread_id = ?", key
+                ).fetchall()
+            ]
+            for request_id in requests:
+                out.events += conn.execute(
+                    "DELETE FROM events WHERE tenant_id = ? AND request_id = ?", (tenant_id, request_id)
+                ).rowcount
+            out.requests += conn.execute("DELETE FROM requests WHERE tenant_id = ? AND thread_id = ?", key).rowcount
+            out.messages += conn.execute("DELETE FROM messages WHERE tenant_id = ? AND thread_id = ?", key).rowcount
+            out.summaries += conn.execute("DELETE FROM summaries WHERE tenant_id = ? AND thread_id = ?", key).rowcount
+            out.threads += conn.execute("DELETE FROM threads WHERE tenant_id = ? AND thread_id = ?", key).rowcount
+        return out
+
+    def _erase_user(self, tenant_id: str, user_id: str) -> Erasure:
+        key = (tenant_id, user_id)
+        with self.db.transaction("erase a user") as conn:
+            threads = {
+                r[0] for r in conn.execute("SELECT thread_id FROM threads WHERE tenant_id = ? AND user_id = ?", key)
+            } | {
+                r[0]
+                for r in conn.execute(
+                    "SELECT DISTINCT thread_id FROM messages WHERE tenant_id = ? AND user_id = ?", key
+                )
+            }
+            out = self._delete_threads(conn, tenant_id, sorted(threads))
+            # Requests and events of the user outside those threads (none are expected; be thorough).
+            for (request_id,) in conn.execute(
+                "SELECT request_id FROM requests WHERE tenant_id = ? AND user_id = ?", key
+            ).fetchall():
+                out.events += conn.execute(
+                    "DELETE FROM events WHERE tenant_id = ? AND request_id = ?", (tenant_id, request_id)
+                ).rowcount
+            out.requests += conn.execute("DELETE FROM requests WHERE tenant_id = ? AND user_id = ?", key).rowcount
+            out.working_memory += conn.execute(
+                "DELETE FROM working_memory WHERE tenant_id = ? AND user_id = ?", key
+            ).rowcount
+            out.working_memory += conn.execute(
+                "DELETE FROM working_memory_changes WHERE tenant_id = ? AND user_id = ?", key
+            ).rowcount
+        return out
+
+    def purge_expired(self) -> int:
+        now = self.clock()
+        removed = 0
+        with self.db.transaction("purge expired records") as conn:
+            for table in ("messages", "threads", "requests", "events", "summaries", "working_memory_changes"):
+                removed += conn.execute(f"DELETE FROM {table} WHERE expires_at <= ?", (now,)).rowcount
+            removed += conn.execute("DELETE FROM working_memory WHERE expires_at <= ?", (now,)).rowcount
+        return removed
 
     def close(self) -> None:
         self.db.close()
