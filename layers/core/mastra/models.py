@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from mastra.memory.models import MemoryUse
 from mastra.reflection.base import Reflection
 from mastra.selection.base import Selection
 from mastra.sentiment.base import Sentiment
@@ -73,6 +74,7 @@ class Execution(BaseModel):
     output_tokens: int = 0
     recovered_from: StepFailure | None = Field(None, description="The failure this fallback answer replaces.")
     replaces_agent_id: str | None = Field(None, description="The agent whose failure this answer replaces.")
+    memory: MemoryUse | None = Field(None, description="What the agent's context held from memory.")
     elapsed_ms: float = 0.0
 
     @property

@@ -123,7 +123,12 @@ def definition() -> dict[str, Any]:
             },
             "ExecuteAgent": _task(
                 "execute_agent",
-                parameters={**REQUEST, "agent_id.$": "$.analysis.selection.agent_id", "attempt": 1},
+                parameters={
+                    **REQUEST,
+                    "agent_id.$": "$.analysis.selection.agent_id",
+                    "attempt": 1,
+                    "encoding.$": "$.analysis.encoding",
+                },
                 result_path="$.execution",
                 timeout=60,
                 Next="Reflect",
@@ -174,7 +179,12 @@ def definition() -> dict[str, Any]:
             },
             "ExecuteRetry": _task(
                 "execute_agent",
-                parameters={**REQUEST, "agent_id.$": "$.reflection.retry_agent_id", "attempt": 2},
+                parameters={
+                    **REQUEST,
+                    "agent_id.$": "$.reflection.retry_agent_id",
+                    "attempt": 2,
+                    "encoding.$": "$.analysis.encoding",
+                },
                 result_path="$.execution",
                 timeout=60,
                 Next="ReflectRetry",

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from mastra.agents.executor import AgentExecutor
     from mastra.encoder import MessageEncoder
     from mastra.events import EventPublisher
+    from mastra.memory import MemoryService
     from mastra.providers import ModelProvider, ProviderFactory
     from mastra.reflection import HeuristicReflector
     from mastra.registry import ModelRegistry
@@ -143,6 +144,20 @@ class Runtime:
         from mastra.storage.sqlite import SQLiteStore
 
         return SQLiteStore(self.settings.db_path, retention_days=self.settings.retention_days)
+
+    @component
+    def memory(self) -> MemoryService:
+        """History, recall, working memory and summaries over the store."""
+        from mastra.memory import MemoryService, WorkingMemorySchema
+
+        schema: list[WorkingMemorySchema] = []
+
+        def working_schema() -> WorkingMemorySchema:  # the agents are loaded only when a step needs it
+            if not schema:
+                schema.append(WorkingMemorySchema.of(self.agents.registry))
+            return schema[0]
+
+        return MemoryService(self.store, working_schema, lambda: self.encoder)
 
     @component
     def publisher(self) -> EventPublisher:

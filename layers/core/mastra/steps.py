@@ -81,6 +81,7 @@ def analyze_sentiment(event: dict[str, Any], runtime: Runtime | None = None) -> 
 
 class ExecuteInput(_StepInput):
     agent_id: str | None = Field(None, description="None: the fallback agent.")
+    encoding: EncodedMessage | None = Field(None, description="The selection step's encoding (for recall).")
     attempt: int = 1
     failure: StepFailure | None = Field(None, description="Set when this run replaces a failed agent.")
     failed_agent_id: str | None = None
@@ -101,16 +102,22 @@ def execute_agent(event: dict[str, Any], runtime: Runtime | None = None) -> dict
         return execution.model_dump()
     request = inp.request
     spec = rt.agents.registry.get(inp.agent_id) if inp.agent_id else rt.agents.registry.fallback
-    history = (
-        []  # a thread this request opened has no history: skip the read (one query per first turn)
-        if request.new_thread
-        else [
-            ChatMessage(role=m.role, content=m.content)
-            for m in rt.store.recent_messages(request.tenant_id, request.thread_id, spec.memory.history_messages)
-        ]
+    memory = rt.memory.context(
+        tenant_id=request.tenant_id,
+        user_id=request.user_id,
+        thread_id=request.thread_id,
+        new_thread=request.new_thread,
+        spec=spec,
+        query=None if inp.encoding is None else inp.encoding.decode(),
     )
+    history = [ChatMessage(role=m.role, content=m.content) for m in memory.history]
     run = rt.executor.run(
-        spec, message=request.message, history=history, user_id=request.user_id, request_id=request.request_id
+        spec,
+        message=request.message,
+        history=history,
+        user_id=request.user_id,
+        request_id=request.request_id,
+        variables=memory.variables(),
     )
     execution = Execution(
         agent_id=spec.id,
@@ -123,6 +130,7 @@ def execute_agent(event: dict[str, Any], runtime: Runtime | None = None) -> dict
         tool_calls=[ToolCallRecord.model_validate(c) for c in run.tool_calls],
         input_tokens=run.usage.input_tokens,
         output_tokens=run.usage.output_tokens,
+        memory=memory.use,
     )
     execution.elapsed_ms = _ms(started)
     return execution.model_dump()
@@ -268,7 +276,12 @@ def remember(event: dict[str, Any], runtime: Runtime | None = None) -> dict[str,
     now = time.time()
     body = response.model_dump()
 
+    encoding = inp.analysis.encoding
+
     def message(role: Literal["user", "assistant"], content: str, suffix: str, at: float) -> Message:
+        # Each message is stored with its embedding (for recall), in the same write as the message.
+        # The user's comes from the selection step; the answer is encoded here.
+        embedding = rt.memory.embed(content, encoding.decode() if role == "user" and encoding else None)
         return Message(
             tenant_id=request.tenant_id,
             thread_id=request.thread_id,
@@ -279,6 +292,7 @@ def remember(event: dict[str, Any], runtime: Runtime | None = None) -> dict[str,
             request_id=request.request_id,
             agent_id=response.agent if role == "assistant" else None,
             created_at=at,
+            embedding=embedding,
         )
 
     rt.store.record_turn(
@@ -296,6 +310,16 @@ def remember(event: dict[str, Any], runtime: Runtime | None = None) -> dict[str,
         )
     )
     _publish(rt, events_for_turn(request, response))
+    spec = rt.agents.registry.get(response.agent)
+    rt.memory.after_turn(
+        tenant_id=request.tenant_id,
+        user_id=request.user_id,
+        thread_id=request.thread_id,
+        request_id=request.request_id,
+        message=request.message,
+        settings=spec.memory,
+        new_thread=request.new_thread,
+    )
     body["timings_ms"]["remember"] = _ms(started)
     return body
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from mastra.errors import StepTimeoutError, ToolError
 from mastra.prompts import render_system_prompt
@@ -63,6 +64,7 @@ class AgentExecutor:
         history: list[ChatMessage],
         user_id: str,
         request_id: str,
+        variables: dict[str, Any] | None = None,
     ) -> AgentRun:
         """Run ``spec``'s agent on ``message`` within its ``timeout_s``."""
         provider = self.provider_for(spec)

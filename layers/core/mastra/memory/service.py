@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from mastra.errors import ConflictError, MastraError, NotFoundError
+from mastra.errors import MastraError, NotFoundError
 from mastra.memory import summary as summariser
+from mastra.memory.models import MemoryUse, RecalledUse
 from mastra.memory.recall import Recalled, recall
 from mastra.memory.vectors import pack, unpack_many
 from mastra.memory.working import WorkingMemorySchema, merge_extracted
@@ -31,22 +32,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 PURGE_EVERY_S = 3600.0  # the embedded store deletes expired records at most this often per process
-
-
-class RecalledUse(BaseModel):
-    message_id: str
-    thread_id: str
-    score: float
-
-
-class MemoryUse(BaseModel):
-    """What memory an agent's context held (recorded in the trace)."""
-
-    history: int = 0
-    summary_messages: int = Field(0, description="Messages the thread summary covers (0: no summary).")
-    recalled: list[RecalledUse] = Field(default_factory=list)
-    working_memory_version: int | None = None
-    skipped: list[str] = Field(default_factory=list, description="Memory left out, and why.")
 
 
 class MemoryContext(BaseModel):
@@ -235,6 +220,3 @@ class MemoryService:
 
     def erase_user(self, tenant_id: str, user_id: str) -> Erasure:
         return self.store.erase_user(tenant_id, user_id)
-
-
-__all__ = ["ConflictError", "MemoryContext", "MemoryService", "MemoryUse", "Recalled", "RecalledUse"]
