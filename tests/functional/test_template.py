@@ -111,7 +111,7 @@ EXPECTED_POLICIES: dict[str, set[tuple[str, str]]] = {
     "RememberFunction": {("DynamoDBCrudPolicy", "Table"), ("SQSSendMessagePolicy", "EventsQueue")},
     "EventConsumerFunction": {("DynamoDBCrudPolicy", "Table"), ("SQSPollerPolicy", "EventsQueue")},
     "ApiFunction": {
-        ("DynamoDBReadPolicy", "Table"),
+        ("DynamoDBCrudPolicy", "Table"),
         ("SQSSendMessagePolicy", "EventsQueue"),
         ("Statement", "RunRequestPipeline"),
         ("Statement", "ReadRequestPipelineExecutions"),

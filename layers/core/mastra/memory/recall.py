@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from mastra.memory.vectors import unpack_many
+from mastra.memory.vectors import cosines
 from mastra.spec.models import RecallSettings
 from mastra.storage.base import Store
 from mastra.storage.models import Message
@@ -48,11 +48,12 @@ def recall(
     stored = [v for v in store.message_vectors(tenant_id, user_id, scope) if v.message_id not in exclude]
     if not stored:
         return []
-    matrix, kept = unpack_many([v.vector for v in stored], encoder, int(query.shape[0]))
+    scores, kept = cosines([v.vector for v in stored], encoder, query)
     if not len(kept):
         return []
-    scores = matrix @ np.asarray(query, dtype=np.float32)
-    order = np.argsort(-scores)[: settings.top_k]
+    k = min(settings.top_k, len(scores))
+    top = np.argpartition(-scores, k - 1)[:k]  # O(n), then sort only the k
+    order = top[np.argsort(-scores[top])]
     out: list[Recalled] = []
     seen = set(exclude)
     for i in order:

@@ -38,19 +38,41 @@ def pack(vector: np.ndarray, encoder: str) -> bytes:
     return bytes(_HEADER.pack(FORMAT, encoder_tag(encoder), scale) + q.tobytes())
 
 
+def _rows(blobs: list[bytes], encoder: str, dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(raw (n, header + dim) uint8, kept)``: the blobs ``encoder`` made, checked in bulk."""
+    import numpy as np
+
+    size = _HEADER.size + dim
+    kept = np.fromiter((i for i, b in enumerate(blobs) if len(b) == size), dtype=np.int64)
+    if not len(kept):
+        return np.zeros((0, size), dtype=np.uint8), kept
+    raw = np.frombuffer(b"".join(blobs[i] for i in kept), dtype=np.uint8).reshape(len(kept), size)
+    header = _HEADER.pack(FORMAT, encoder_tag(encoder), 0.0)[:5]
+    ours = (raw[:, :5] == np.frombuffer(header, dtype=np.uint8)).all(axis=1)
+    return raw[ours], kept[ours]
+
+
 def unpack_many(blobs: list[bytes], encoder: str, dim: int) -> tuple[np.ndarray, np.ndarray]:
     """``(matrix (n, dim) float32 L2-normalised, kept)``: the rows of ``blobs`` made by ``encoder``,
     and the indices of ``blobs`` they came from."""
     import numpy as np
 
-    tag = encoder_tag(encoder)
-    size = _HEADER.size + dim
-    kept = [i for i, b in enumerate(blobs) if len(b) == size and _HEADER.unpack_from(b)[:2] == (FORMAT, tag)]
-    if not kept:
-        return np.zeros((0, dim), dtype=np.float32), np.zeros(0, dtype=np.int64)
-    raw = np.frombuffer(b"".join(blobs[i] for i in kept), dtype=np.uint8).reshape(len(kept), size)
+    raw, kept = _rows(blobs, encoder, dim)
     scales = raw[:, 5:9].copy().view(np.float32)  # (n, 1)
     matrix = raw[:, _HEADER.size :].view(np.int8).astype(np.float32) * scales
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     matrix /= np.where(norms > 0, norms, 1.0)
-    return matrix, np.asarray(kept, dtype=np.int64)
+    return matrix, kept
+
+
+def cosines(blobs: list[bytes], encoder: str, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(scores, kept)``: the cosine of ``query`` (unit) with each blob ``encoder`` made.
+
+    The stored vectors were unit vectors, so ``scale * ||q8|| ≈ 1`` and the cosine is
+    ``scale * (q8 · query)``: one pass over the int8 matrix, no dequantised copy to normalise.
+    """
+    import numpy as np
+
+    raw, kept = _rows(blobs, encoder, int(query.shape[0]))
+    scales = raw[:, 5:9].copy().view(np.float32).ravel()
+    return (raw[:, _HEADER.size :].view(np.int8) @ np.asarray(query, dtype=np.float32)) * scales, kept

@@ -464,11 +464,7 @@ class DynamoDBStore(DynamoTable, Store):
                 ProjectionExpression="PK, GSI2SK, emb, expires_at",
             )
             found = [(i["PK"]["S"].split("#TH#", 1)[1], i["GSI2SK"]["S"], i) for i in items]
-        return [
-            StoredVector(thread_id=t, message_id=m, vector=i["emb"]["B"])
-            for t, m, i in found
-            if "emb" in i and (_expires(i) or now + 1) > now
-        ]
+        return [StoredVector(t, m, i["emb"]["B"]) for t, m, i in found if "emb" in i and (_expires(i) or now + 1) > now]
 
     def _messages_by_id(self, tenant_id: str, thread_id: str, message_ids: list[str]) -> list[Message]:
         pk = _s(_thread_pk(tenant_id, thread_id))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, NamedTuple, TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -68,8 +68,9 @@ class EventRecord(BaseModel):
     body: dict[str, Any]
 
 
-class StoredVector(BaseModel):
-    """A message's embedding as recall scans it (no content: hits are fetched afterwards)."""
+class StoredVector(NamedTuple):
+    """A message's embedding as recall scans it (no content: hits are fetched afterwards). A tuple,
+    not a model: a scan reads thousands, and validating each would cost more than scoring it."""
 
     thread_id: str
     message_id: str

@@ -384,7 +384,7 @@ class SQLiteStore(Store):
                 )
                 .fetchall()
             )
-        return [StoredVector(thread_id=r[0], message_id=r[1], vector=r[2]) for r in rows]
+        return [StoredVector(r[0], r[1], r[2]) for r in rows]
 
     def _messages_by_id(self, tenant_id: str, thread_id: str, message_ids: list[str]) -> list[Message]:
         marks = ", ".join("?" * len(message_ids))
