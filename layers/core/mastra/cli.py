@@ -332,6 +332,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="fail if --output differs")
     p.add_argument("--output", default="statemachines/request_pipeline.asl.json")
     p.set_defaults(func=cmd_pipeline)
+    from mastra.memory import cli as memory_cli  # argparse wiring only: its commands import lazily
+
+    memory_cli.add_commands(sub)
     return parser
 
 

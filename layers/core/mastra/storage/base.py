@@ -259,7 +259,7 @@ class Store(ABC):
 
     @staticmethod
     def _thread_cursor(thread: Thread) -> str:
-        return f"{thread.updated_at:.6f}|{thread.thread_id}"
+        return f"{thread.updated_at!r}|{thread.thread_id}"  # exact: a rounded time repeats or skips a thread
 
     @staticmethod
     def _parse_thread_cursor(cursor: str) -> tuple[float, str]:
