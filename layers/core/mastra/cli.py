@@ -332,6 +332,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="fail if --output differs")
     p.add_argument("--output", default="statemachines/request_pipeline.asl.json")
     p.set_defaults(func=cmd_pipeline)
+
+    from mastra.prompts.cli import add_commands as add_prompt_commands
+
+    add_prompt_commands(sub)
     return parser
 
 

@@ -109,8 +109,16 @@ def execute_agent(event: dict[str, Any], runtime: Runtime | None = None) -> dict
             for m in rt.store.recent_messages(request.tenant_id, request.thread_id, spec.memory.history_messages)
         ]
     )
+    # Resolved on every request (one cached label read), even when the provider renders nothing:
+    # the version is recorded so outcomes can be compared per prompt version.
+    prompt = rt.prompts.for_agent(spec, user_id=request.user_id)
     run = rt.executor.run(
-        spec, message=request.message, history=history, user_id=request.user_id, request_id=request.request_id
+        spec,
+        message=request.message,
+        history=history,
+        user_id=request.user_id,
+        request_id=request.request_id,
+        prompt=prompt,
     )
     execution = Execution(
         agent_id=spec.id,
@@ -123,6 +131,7 @@ def execute_agent(event: dict[str, Any], runtime: Runtime | None = None) -> dict
         tool_calls=[ToolCallRecord.model_validate(c) for c in run.tool_calls],
         input_tokens=run.usage.input_tokens,
         output_tokens=run.usage.output_tokens,
+        prompt=run.prompt,
     )
     execution.elapsed_ms = _ms(started)
     return execution.model_dump()
