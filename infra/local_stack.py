@@ -56,11 +56,24 @@ def _queue_attributes(logical_id: str) -> dict[str, str]:
     return {k: str(props[k]).lower() if isinstance(props[k], bool) else str(props[k]) for k in keys if k in props}
 
 
+def seed_prompts(client: Any, table: str) -> list[str]:
+    """Register the example agents' prompts (``mastra prompts seed``, the deploy step on AWS)."""
+    from mastra.prompts import PromptService
+    from mastra.prompts.dynamodb import DynamoDBPromptStore
+    from mastra.prompts.seed import seed_directory
+    from mastra.settings import EXAMPLE_AGENTS_DIR
+
+    return seed_directory(
+        PromptService(DynamoDBPromptStore(table, client=client)), EXAMPLE_AGENTS_DIR.parent / "prompts"
+    )
+
+
 def create_data_resources(prefix: str) -> dict[str, str]:
-    """Table and queues; returns the MASTRA_* settings that use them."""
+    """Table (with the example prompts registered) and queues; returns the MASTRA_* settings that use them."""
     import boto3
 
     table = create_table(boto3.client("dynamodb"), f"{prefix}-table")
+    seed_prompts(boto3.client("dynamodb"), table)
     queue_url, _ = create_queues(boto3.client("sqs"), f"{prefix}-events")
     return {
         "MASTRA_STORE": "dynamodb",

@@ -55,6 +55,7 @@ def memory_runtime(tmp_path: Path, settings: Settings) -> Any:
     """The example agents, with the meta agent keeping the user's name and a short summary window."""
     agents = tmp_path / "agents"
     shutil.copytree(EXAMPLE_AGENTS_DIR, agents)
+    shutil.copytree(EXAMPLE_AGENTS_DIR.parent / "prompts", tmp_path / "prompts")  # their prompts' seed
     for name in ("meta", "banking"):
         path = agents / f"{name}.yaml"
         spec = yaml.safe_load(path.read_text())

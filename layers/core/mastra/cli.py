@@ -335,6 +335,10 @@ def build_parser() -> argparse.ArgumentParser:
     from mastra.memory import cli as memory_cli  # argparse wiring only: its commands import lazily
 
     memory_cli.add_commands(sub)
+
+    from mastra.prompts.cli import add_commands as add_prompt_commands
+
+    add_prompt_commands(sub)
     return parser
 
 

@@ -40,6 +40,13 @@ class InvalidRequestError(MastraError):
     category = "user"
 
 
+class PromptRenderError(InvalidRequestError):
+    """A prompt template cannot be rendered: a missing, mistyped or undeclared variable, a syntax
+    error, or an attempt to leave the sandbox."""
+
+    code = "prompt_render_error"
+
+
 class NotFoundError(MastraError):
     """A named thing (agent, request, thread) does not exist for this tenant."""
 

@@ -59,6 +59,16 @@ class ToolCallRecord(BaseModel):
     is_error: bool = False
 
 
+class PromptUse(BaseModel):
+    """The prompt version an attempt used, recorded so outcomes can be compared per version."""
+
+    ref: str = Field(description="'<id>@<version>', or 'inline:<agent_id>' for a spec's inline template.")
+    prompt_id: str | None = None
+    version: int | None = None
+    label: str | None = Field(None, description="The label resolved, if the agent named one.")
+    arm: int | None = Field(None, description="The A/B arm (index in the label's split), if the label is split.")
+
+
 class Execution(BaseModel):
     """One agent's attempt at the request."""
 
@@ -75,6 +85,7 @@ class Execution(BaseModel):
     recovered_from: StepFailure | None = Field(None, description="The failure this fallback answer replaces.")
     replaces_agent_id: str | None = Field(None, description="The agent whose failure this answer replaces.")
     memory: MemoryUse | None = Field(None, description="What the agent's context held from memory.")
+    prompt: PromptUse | None = Field(None, description="The prompt version this attempt used.")
     elapsed_ms: float = 0.0
 
     @property

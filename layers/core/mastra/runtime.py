@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from mastra.encoder import MessageEncoder
     from mastra.events import EventPublisher
     from mastra.memory import MemoryService
+    from mastra.prompts import PromptService
     from mastra.providers import ModelProvider, ProviderFactory
     from mastra.reflection import HeuristicReflector
     from mastra.registry import ModelRegistry
@@ -158,6 +159,31 @@ class Runtime:
             return schema[0]
 
         return MemoryService(self.store, working_schema, lambda: self.encoder)
+
+    @component
+    def prompts(self) -> PromptService:
+        """The prompt registry over the store. On the embedded default, the prompt files next to
+        the agents are registered on first use; on AWS, ``mastra prompts seed`` does it (request
+        path functions only read the registry)."""
+        from mastra.prompts import PromptService
+        from mastra.prompts.seed import seed_directory
+
+        store = self.store
+        if store.backend == "dynamodb":
+            from mastra.prompts.dynamodb import DynamoDBPromptStore
+
+            prompts: Any = DynamoDBPromptStore.sharing(store)  # type: ignore[arg-type]
+        else:
+            from mastra.prompts.sqlite import SQLitePromptStore
+
+            prompts = SQLitePromptStore(store.db)  # type: ignore[attr-defined]
+        seed_dir = self.settings.prompts_path
+        seed = (
+            (lambda service: seed_directory(service, seed_dir))
+            if self.settings.store == "sqlite" and seed_dir.is_dir()
+            else None
+        )
+        return PromptService(prompts, ttl_s=self.settings.prompt_ttl_s, seed=seed)
 
     @component
     def publisher(self) -> EventPublisher:

@@ -49,6 +49,12 @@ class Settings(BaseModel):
     model_ttl_s: float = Field(
         60.0, ge=0, description="How often a warm process re-reads the champion model pointer (promotion lag)."
     )
+    prompt_ttl_s: float = Field(
+        30.0, ge=0, description="How often a warm process re-reads a prompt label (label-move lag)."
+    )
+    prompts_dir: Path | None = Field(
+        None, description="Prompt files seeded into the embedded registry (default: <agents_dir>/../prompts)."
+    )
     reflection_threshold: float = Field(
         0.30, ge=0, le=1, description="Answers scoring below this are retried with the next-best agent."
     )
@@ -74,6 +80,10 @@ class Settings(BaseModel):
     @property
     def db_path(self) -> Path:
         return self.home / "mastra.db"
+
+    @property
+    def prompts_path(self) -> Path:
+        return self.prompts_dir or self.agents_dir.parent / "prompts"
 
     @property
     def cache_dir(self) -> Path:

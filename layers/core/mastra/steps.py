@@ -111,6 +111,9 @@ def execute_agent(event: dict[str, Any], runtime: Runtime | None = None) -> dict
         query=None if inp.encoding is None else inp.encoding.decode(),
     )
     history = [ChatMessage(role=m.role, content=m.content) for m in memory.history]
+    # Resolved on every request (one cached label read), even when the provider renders nothing:
+    # the version is recorded so outcomes can be compared per prompt version.
+    prompt = rt.prompts.for_agent(spec, user_id=request.user_id)
     run = rt.executor.run(
         spec,
         message=request.message,
@@ -118,6 +121,7 @@ def execute_agent(event: dict[str, Any], runtime: Runtime | None = None) -> dict
         user_id=request.user_id,
         request_id=request.request_id,
         variables=memory.variables(),
+        prompt=prompt,
     )
     execution = Execution(
         agent_id=spec.id,
@@ -131,6 +135,7 @@ def execute_agent(event: dict[str, Any], runtime: Runtime | None = None) -> dict
         input_tokens=run.usage.input_tokens,
         output_tokens=run.usage.output_tokens,
         memory=memory.use,
+        prompt=run.prompt,
     )
     execution.elapsed_ms = _ms(started)
     return execution.model_dump()

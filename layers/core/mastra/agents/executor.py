@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mastra.errors import StepTimeoutError, ToolError
-from mastra.prompts import render_system_prompt
+from mastra.models import PromptUse
+from mastra.prompts.registry import PromptChoice, inline_choice
 from mastra.providers.base import (
     ChatMessage,
     CompletionRequest,
@@ -36,6 +37,7 @@ class AgentRun:
     sources: list[str] = field(default_factory=list)
     tool_calls: list[dict[str, object]] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
+    prompt: PromptUse | None = None
 
 
 class AgentExecutor:
@@ -64,16 +66,25 @@ class AgentExecutor:
         history: list[ChatMessage],
         user_id: str,
         request_id: str,
+        prompt: PromptChoice | None = None,
         variables: dict[str, Any] | None = None,
     ) -> AgentRun:
-        """Run ``spec``'s agent on ``message`` within its ``timeout_s``."""
+        """Run ``spec``'s agent on ``message`` within its ``timeout_s``.
+
+        ``prompt`` is the resolved prompt version (``PromptService.for_agent``; default: the spec's
+        inline template). Its model settings apply over the spec's. ``variables`` are extra template
+        values for this request (the memory's ``working_memory``, ``summary``, ``recalled``). The
+        template is rendered only for a provider that reads a system prompt.
+        """
         provider = self.provider_for(spec)
         deadline = time.monotonic() + spec.timeout_s
-        system = render_system_prompt(spec, user_id=user_id) if provider.uses_system_prompt else None
+        choice = prompt if prompt is not None else inline_choice(spec, user_id=user_id)
+        settings = spec.model.model_copy(update=dict(choice.model)) if choice.model else spec.model
+        system = choice.render(variables) if provider.uses_system_prompt else None
         messages = [*history, ChatMessage(role="user", content=message)]
         tools = self._tools(spec)
         context = ToolContext(request_id=request_id, user_id=user_id)
-        run = AgentRun(answer="", model_id=spec.model.model_id, stop_reason="end_turn")
+        run = AgentRun(answer="", model_id=settings.model_id, stop_reason="end_turn", prompt=choice.use())
         for round_no in range(self.max_tool_rounds + 1):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -84,7 +95,7 @@ class AgentExecutor:
                     messages=messages,
                     # On the last round the model must answer: it is offered no tools.
                     tools=tools if round_no < self.max_tool_rounds else [],
-                    settings=spec.model,
+                    settings=settings,
                     timeout_s=remaining,
                 )
             )

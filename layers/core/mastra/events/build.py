@@ -73,6 +73,9 @@ def events_for_turn(request: RequestContext, response: ChatResponse) -> list[Eve
                 input_tokens=e.input_tokens,
                 output_tokens=e.output_tokens,
                 recovered_from=e.recovered_from,
+                prompt_ref=e.prompt.ref if e.prompt else None,
+                prompt_label=e.prompt.label if e.prompt else None,
+                prompt_arm=e.prompt.arm if e.prompt else None,
             )
         )
     for attempt, (execution, r) in enumerate(zip(trace.executions, trace.reflections, strict=False), start=1):

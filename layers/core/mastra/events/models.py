@@ -62,6 +62,9 @@ class AgentCompleted(_Event):
     input_tokens: int = 0
     output_tokens: int = 0
     recovered_from: StepFailure | None = None
+    prompt_ref: str | None = Field(None, description="The prompt version used: '<id>@<version>' or 'inline:<agent>'.")
+    prompt_label: str | None = Field(None, description="The label it was resolved through, if any.")
+    prompt_arm: int | None = Field(None, description="The A/B arm of a split label.")
 
 
 class ReflectionVerdict(_Event):

@@ -57,15 +57,44 @@ class ModelSettings(_Strict):
     )
 
 
-class PromptSpec(_Strict):
-    """The system prompt: a Jinja2 template rendered in a sandbox.
+DEFAULT_SYSTEM_PROMPT = "You are {{ agent.name }}. {{ agent.description }}"
 
-    Available variables: ``agent`` (id, name, description), ``user_id``, ``today`` and every key of
-    ``variables``. Using any other name is an error at load time.
+
+class PromptSpec(_Strict):
+    """The system prompt: a version from the prompt registry (``ref``) or an inline template (``system``).
+
+    Give at most one of ``ref`` and ``system``; with neither, ``system`` is a one-line default.
+    ``ref`` is ``<prompt id>@<label>`` (``banking@production``: the label's version, re-read within
+    ``MASTRA_PROMPT_TTL_S``, may split traffic A/B) or ``<prompt id>@<version>`` (pinned). A ref is
+    checked when it is resolved, on the request; an inline template when the spec is loaded.
+    Templates are Jinja2 in a sandbox; they may use the built-ins ``agent`` (id, name, description),
+    ``user_id``, ``today``, ``working_memory``, ``summary`` and ``recalled``, and the variables the
+    prompt version declares (inline: the keys of ``variables``). ``variables`` are static values
+    passed to the template either way.
     """
 
-    system: str = "You are {{ agent.name }}. {{ agent.description }}"
-    variables: dict[Identifier, str | int | float | bool] = Field(default_factory=dict)
+    ref: str | None = Field(
+        None,
+        pattern=r"^[a-z][a-z0-9_-]*@([A-Za-z][A-Za-z0-9_-]*|[0-9]+)$",
+        description="Prompt registry reference: <id>@<label> or <id>@<version>.",
+    )
+    system: str | None = Field(None, min_length=1, description="Inline Jinja2 template (instead of ref).")
+    variables: dict[Identifier, str | int | float | bool | list[Any] | dict[str, Any]] = Field(
+        default_factory=dict, description="Static values passed to the template."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_system(cls, value: Any) -> Any:
+        if isinstance(value, dict) and value.get("ref") is None and value.get("system") is None:
+            return {**value, "system": DEFAULT_SYSTEM_PROMPT}
+        return value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> PromptSpec:
+        if self.ref is not None and self.system is not None:
+            raise ValueError("give prompt.ref or prompt.system, not both")
+        return self
 
 
 class RecallSettings(_Strict):

@@ -58,6 +58,8 @@ class AgentRegistry:
                     raise SpecError(
                         f"{where}: tools[{i}]: unknown tool {name!r} (available: {', '.join(sorted(TOOLS))})"
                     )
+            if spec.prompt.system is None:  # a registry ref: checked when it is resolved
+                continue
             problem = check_template(spec.prompt.system, set(spec.prompt.variables))
             if problem:
                 raise SpecError(f"{where}: prompt.system: {problem}")

@@ -1,0 +1,154 @@
+"""The prompt registry: versions, diffs, labels (with A/B splits) and rendering with sample values."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from mastra.api.deps import RuntimeDep
+from mastra.api.schemas import ErrorBody
+from mastra.errors import InvalidRequestError
+from mastra.models import ID_PATTERN, PromptUse
+from mastra.prompts.models import (
+    LABEL_PATTERN,
+    PROMPT_ID_PATTERN,
+    Label,
+    LabelMove,
+    LabelTarget,
+    PromptDiff,
+    PromptDraft,
+    PromptSummary,
+    PromptVersion,
+    Split,
+)
+
+router = APIRouter(prefix="/v1/prompts", tags=["prompts"])
+
+PromptIdPath = Annotated[str, Path(pattern=PROMPT_ID_PATTERN)]
+LabelPath = Annotated[str, Path(pattern=LABEL_PATTERN)]
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorBody},
+    409: {"model": ErrorBody},
+    422: {"model": ErrorBody},
+}
+
+
+class CreateVersion(PromptDraft):
+    version: int | None = Field(None, ge=1, description="Exact number (409 if taken); default: the next one.")
+
+
+class MoveLabel(BaseModel):
+    """Point a label at one ``version``, or ``split`` it between two by weight."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int | None = Field(None, ge=1)
+    split: list[Split] | None = None
+    expected: LabelTarget | None = Field(None, description="Move only if the label points here now (else 409).")
+    expect_new: bool = Field(False, description="Move only if the label does not exist yet (else 409).")
+    author: str = Field("unknown", min_length=1, max_length=128)
+    note: str = Field("", max_length=2000)
+
+    @model_validator(mode="after")
+    def _target(self) -> MoveLabel:
+        try:
+            self.target()  # a bad target is a 422 here, before anything is read
+        except ValidationError as exc:
+            raise ValueError("; ".join(str(e["msg"]) for e in exc.errors())) from None
+        return self
+
+    def target(self) -> LabelTarget:
+        return LabelTarget(version=self.version, split=self.split)
+
+
+class LabelView(BaseModel):
+    label: Label
+    history: list[LabelMove]
+
+
+class RenderRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ref: str | None = Field(None, description="<id>@<label> or <id>@<version> (the id must be the path's).")
+    version: int | None = Field(None, ge=1)
+    label: str | None = Field(None, pattern=LABEL_PATTERN)
+    variables: dict[str, Any] = Field(default_factory=dict)
+    user_id: str = Field("anonymous", pattern=ID_PATTERN, description="Chooses the arm of a split label.")
+
+
+class Rendered(BaseModel):
+    text: str
+    prompt: PromptUse
+
+
+@router.get("", response_model=list[PromptSummary], summary="List the prompts")
+def list_prompts(runtime: RuntimeDep) -> list[PromptSummary]:
+    return runtime.prompts.list_prompts()
+
+
+@router.post("/{prompt_id}/versions", response_model=PromptVersion, status_code=201, responses=_ERRORS)
+def create_version(prompt_id: PromptIdPath, body: CreateVersion, runtime: RuntimeDep) -> PromptVersion:
+    """Create an immutable version (422 if the template is invalid)."""
+    draft = PromptDraft.model_validate(body.model_dump(exclude={"version"}))
+    return runtime.prompts.create(prompt_id, draft, version=body.version)
+
+
+@router.get("/{prompt_id}/versions", response_model=list[PromptVersion], responses=_ERRORS)
+def list_versions(prompt_id: PromptIdPath, runtime: RuntimeDep) -> list[PromptVersion]:
+    return runtime.prompts.versions(prompt_id)
+
+
+@router.get("/{prompt_id}/versions/{version}", response_model=PromptVersion, responses=_ERRORS)
+def get_version(prompt_id: PromptIdPath, version: Annotated[int, Path(ge=1)], runtime: RuntimeDep) -> PromptVersion:
+    return runtime.prompts.get(prompt_id, version)
+
+
+@router.get("/{prompt_id}/diff", response_model=PromptDiff, responses=_ERRORS)
+def diff(
+    prompt_id: PromptIdPath,
+    runtime: RuntimeDep,
+    from_: Annotated[int, Query(alias="from", ge=1)],
+    to: Annotated[int, Query(ge=1)],
+) -> PromptDiff:
+    return runtime.prompts.diff(prompt_id, from_, to)
+
+
+@router.put("/{prompt_id}/labels/{label}", response_model=Label, responses=_ERRORS)
+def move_label(prompt_id: PromptIdPath, label: LabelPath, body: MoveLabel, runtime: RuntimeDep) -> Label:
+    """Move a label (rollback: move it back). A lost race, or an ``expected`` that no longer holds, is a 409."""
+    return runtime.prompts.move_label(
+        prompt_id,
+        label,
+        body.target(),
+        expected=body.expected,
+        expect_new=body.expect_new,
+        by=body.author,
+        note=body.note,
+    )
+
+
+@router.get("/{prompt_id}/labels/{label}", response_model=LabelView, responses=_ERRORS)
+def get_label(prompt_id: PromptIdPath, label: LabelPath, runtime: RuntimeDep) -> LabelView:
+    """The label's target now, and its history of moves."""
+    return LabelView(
+        label=runtime.prompts.get_label(prompt_id, label), history=runtime.prompts.history(prompt_id, label)
+    )
+
+
+@router.post("/{prompt_id}/render", response_model=Rendered, responses=_ERRORS)
+def render(prompt_id: PromptIdPath, body: RenderRequest, runtime: RuntimeDep) -> Rendered:
+    """Render a version with sample variables (default: the latest version). A template error is a 422."""
+    version, label = body.version, body.label
+    if body.ref is not None:
+        from mastra.prompts.registry import parse_ref
+
+        ref_id, label_of_ref, version_of_ref = parse_ref(body.ref)
+        if ref_id != prompt_id:
+            raise InvalidRequestError(f"ref {body.ref!r} names another prompt than {prompt_id!r}")
+        if version is not None or label is not None:
+            raise InvalidRequestError("give ref, version or label, not several")
+        version, label = version_of_ref, label_of_ref
+    text, use = runtime.prompts.render(prompt_id, body.variables, version=version, label=label, user_id=body.user_id)
+    return Rendered(text=text, prompt=use)
