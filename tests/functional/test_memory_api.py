@@ -33,7 +33,7 @@ def agents_with_working_memory(tmp_path: Path) -> Path:
     spec = yaml.safe_load(path.read_text())
     spec["memory"]["working"] = {
         "name": {"type": "string", "patterns": [r"my name is (?P<value>\w+)"]},
-        "diet": {"type": "list", "description": "What the user does not eat."},
+        "diet": {"type": "list", "description": "Dietary needs the user has mentioned."},
         **{f"n{i}": {"type": "integer"} for i in range(WRITERS)},
     }
     path.write_text(yaml.safe_dump(spec, sort_keys=False))
@@ -171,7 +171,7 @@ def test_a_user_without_a_profile_is_version_0_with_the_schema(wm_client: TestCl
     assert schema["properties"]["diet"] == {
         "type": "array",
         "items": {"type": "string"},
-        "description": "What the user does not eat.",
+        "description": "Dietary needs the user has mentioned.",
     }
 
 

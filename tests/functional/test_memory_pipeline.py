@@ -52,14 +52,13 @@ def test_what_is_in_the_history_window_is_not_recalled_again(runtime: Runtime) -
 
 @pytest.fixture
 def memory_runtime(tmp_path: Path, settings: Settings) -> Any:
-    """The example agents, with the meta agent keeping the user's name and a short summary window."""
+    """The example agents, keeping the user's name and accounts, with a short summary window."""
     agents = tmp_path / "agents"
     shutil.copytree(EXAMPLE_AGENTS_DIR, agents)
     shutil.copytree(EXAMPLE_AGENTS_DIR.parent / "prompts", tmp_path / "prompts")  # their prompts' seed
-    for name in ("meta", "banking"):
-        path = agents / f"{name}.yaml"
+    for path in agents.glob("*.yaml"):
         spec = yaml.safe_load(path.read_text())
-        spec["memory"] = {
+        spec["memory"] = spec.get("memory", {}) | {
             "history_messages": 2,
             "summary": {"after_messages": 4, "sentences": 2},
             "working": {
@@ -138,3 +137,48 @@ def test_a_long_thread_is_summarised_and_its_context_stays_bounded(memory_runtim
     r = ask(rt, "how do i pay my credit card bill from checking", thread=thread)
     memory = r.trace.executions[-1].memory
     assert memory.history == 2 and memory.summary_messages >= summary.messages
+
+
+def test_a_model_that_reads_a_system_prompt_gets_every_kind_of_memory(memory_runtime: Runtime) -> None:
+    from mastra.providers import ChatMessage, CompletionRequest, CompletionResponse, ModelProvider
+
+    class Recorder(ModelProvider):
+        name = "recorder"
+
+        def __init__(self) -> None:
+            self.requests: list[CompletionRequest] = []
+
+        def complete(self, request: CompletionRequest) -> CompletionResponse:
+            self.requests.append(request)
+            return CompletionResponse(message=ChatMessage(role="assistant", content="noted"))
+
+    recorder = Recorder()
+    rt = Runtime(memory_runtime.settings, providers={"retrieval": recorder}, sleep=lambda s: None, strict_json=True)
+    earlier = ask(rt, "move 200 dollars from checking to savings")
+    thread = ask(rt, "my name is Ana, what is the balance of my checking account").thread_id
+    for q in ["how do i order new checks", "what are the wire transfer fees", "why was i charged a fee"]:
+        ask(rt, q, thread=thread)
+    final = ask(rt, "how do i transfer money from checking to my savings account", thread=thread)
+    system = recorder.requests[-1].system or ""
+    memory = final.trace.executions[-1].memory
+    assert final.trace.executions[-1].prompt.ref == "banking@1"  # the registry's production version
+    assert "What you know about the user: name: Ana; accounts: checking, savings." in system
+    assert memory.summary_messages > 0 and "Earlier in this conversation" in system
+    assert any(r.message_id == f"{earlier.request_id}.0" for r in memory.recalled)
+    assert "- user: move 200 dollars from checking to savings" in system
+    assert [m.content for m in recorder.requests[-1].messages][-1].startswith("how do i transfer")
+    assert len(recorder.requests[-1].messages) == memory.history + 1  # the window, then the request
+    rt.store.close()
+
+
+def test_the_offline_model_answers_from_the_users_working_memory(runtime: Runtime) -> None:
+    assert ask(runtime, "what's my name?").answer.startswith("I don't know your name yet")
+    assert ask(runtime, "hi, my name is Ana").answer.startswith("You're Ana")  # stated in this very message
+    assert ask(runtime, "do you know my name").answer.startswith("You're Ana")  # a new thread: from the profile
+    assert ask(runtime, "what's my name?", user="bob").answer.startswith("I don't know your name yet")
+    ask(runtime, "call me Annie")
+    assert ask(runtime, "what is my name again").answer.startswith("You're Annie")
+    assert [c.set for c in runtime.store.working_memory_history("default", "ana")] == [
+        {"name": "Ana"},
+        {"name": "Annie"},
+    ]

@@ -109,6 +109,7 @@ def execute_agent(event: dict[str, Any], runtime: Runtime | None = None) -> dict
         new_thread=request.new_thread,
         spec=spec,
         query=None if inp.encoding is None else inp.encoding.decode(),
+        message=request.message,
     )
     history = [ChatMessage(role=m.role, content=m.content) for m in memory.history]
     # Resolved on every request (one cached label read), even when the provider renders nothing:

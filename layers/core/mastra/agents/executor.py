@@ -97,6 +97,7 @@ class AgentExecutor:
                     tools=tools if round_no < self.max_tool_rounds else [],
                     settings=settings,
                     timeout_s=remaining,
+                    memory=variables or {},
                 )
             )
             run.usage = run.usage + response.usage

@@ -79,8 +79,11 @@ class MemoryService:
         new_thread: bool,
         spec: AgentSpec,
         query: Encoding | None,
+        message: str = "",
     ) -> MemoryContext:
-        """Everything ``spec``'s agent gets to remember for this request."""
+        """Everything ``spec``'s agent gets to remember for this request. Working memory includes
+        what ``message`` itself states (Remember stores it after the answer; the answer should
+        already know it)."""
         settings = spec.memory
         ctx = MemoryContext()
         if not new_thread:  # a thread this request opened has nothing to read
@@ -102,7 +105,11 @@ class MemoryService:
                 )
         if settings.working:
             wm = self.store.get_working_memory(tenant_id, user_id)
-            ctx.working_memory = {k: v for k, v in wm.fields.items() if k in settings.working}
+            fields = dict(wm.fields)
+            stated = self.schema.extract(message) if message else {}
+            if stated:
+                fields.update(merge_extracted(self.schema, stated)(fields)[0])
+            ctx.working_memory = {k: v for k, v in fields.items() if k in settings.working}
             ctx.use.working_memory_version = wm.version
         ctx.use.history = len(ctx.history)
         ctx.use.summary_messages = ctx.summary.messages if ctx.summary else 0

@@ -57,6 +57,11 @@ class CompletionRequest(BaseModel):
     tools: list[ToolSpec] = Field(default_factory=list)
     settings: ModelSettings = Field(default_factory=ModelSettings)
     timeout_s: float = Field(default=30.0, gt=0)
+    memory: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The request's memory (working_memory, summary, recalled) as template variables. Models that "
+        "read a system prompt get it there; the offline retrieval model renders templated passages with it.",
+    )
 
 
 class Usage(BaseModel):

@@ -9,6 +9,8 @@ then the answer.
 
 from __future__ import annotations
 
+from typing import Any
+
 from mastra.knowledge import KnowledgeIndex
 from mastra.providers.base import (
     ChatMessage,
@@ -57,7 +59,7 @@ class RetrievalProvider(ModelProvider):
         hits = self.index.search(self.space.vector(question), k=1)
         if hits and hits[0].score >= self.min_score:
             return CompletionResponse(
-                message=ChatMessage(role="assistant", content=hits[0].passage.text),
+                message=ChatMessage(role="assistant", content=personalised(hits[0].passage.text, request.memory)),
                 model_id=request.settings.model_id,
                 sources=[hits[0].passage.id],
             )
@@ -74,3 +76,18 @@ class RetrievalProvider(ModelProvider):
             text = str(result.content.get("text") or result.content.get("error") or "")
             parts.append(f"Sorry, I couldn't do that: {text}" if result.is_error else text)
         return CompletionResponse(message=ChatMessage(role="assistant", content=" ".join(parts)))
+
+
+def is_template(text: str) -> bool:
+    return "{{" in text or "{%" in text
+
+
+def personalised(text: str, memory: dict[str, Any]) -> str:
+    """A passage that is a template (``{{ working_memory.name }}``) rendered with the user's memory,
+    in the prompt sandbox; any other passage as written."""
+    if not is_template(text):
+        return text
+    from mastra.prompts.render import render
+
+    variables = {"working_memory": {}, "summary": "", "recalled": [], **memory}
+    return render(text, [], {}, variables)

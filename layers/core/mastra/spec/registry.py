@@ -58,11 +58,18 @@ class AgentRegistry:
                     raise SpecError(
                         f"{where}: tools[{i}]: unknown tool {name!r} (available: {', '.join(sorted(TOOLS))})"
                     )
-            if spec.prompt.system is None:  # a registry ref: checked when it is resolved
-                continue
-            problem = check_template(spec.prompt.system, set(spec.prompt.variables))
-            if problem:
-                raise SpecError(f"{where}: prompt.system: {problem}")
+            if spec.prompt.system is not None:  # a registry ref is checked when it is resolved
+                problem = check_template(spec.prompt.system, set(spec.prompt.variables))
+                if problem:
+                    raise SpecError(f"{where}: prompt.system: {problem}")
+            for i, passage in enumerate(spec.knowledge.passages):
+                if "{{" in passage.text or "{%" in passage.text:  # personalised from the user's memory
+                    problem = check_template(passage.text, set())
+                    if problem:
+                        raise SpecError(f"{where}: knowledge.passages[{i}].text: {problem}")
+        from mastra.memory.working import WorkingMemorySchema
+
+        WorkingMemorySchema.of(self._by_id.values())  # a profile field has one type across agents
 
     @classmethod
     def from_directory(cls, directory: str | Path) -> AgentRegistry:
