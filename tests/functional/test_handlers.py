@@ -53,6 +53,7 @@ def test_sentiment_reads_the_encoding_selection_handed_on_without_encoding_again
     use_runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sample = event("analyze_sentiment")
+    sample.pop("encoding", None)  # the sample's encoding is of its own message, not this one
     sample["request"]["message"] = "this is the worst bank ever, you lost my money"
     own = invoke_function(REPO, "analyze_sentiment", sample)
     encoding = invoke_function(REPO, "select_agent", sample)["encoding"]
