@@ -223,3 +223,39 @@ def test_retention_is_per_tenant_and_expired_memory_is_never_read(store: Store) 
     if store.backend == "sqlite":  # DynamoDB's TTL deletes on its own; reads above already skip them
         assert purged >= 6
         assert not [row for row in everything(store) if "brief" in row and "tenants" not in row]
+
+
+@pytest.fixture
+def payloads(store: Store, tmp_path: Any) -> Any:
+    """Local files beside SQLite; the artifacts bucket (moto S3) beside DynamoDB."""
+    from mastra.storage.payloads import LocalPayloads, S3Payloads
+
+    if store.backend == "sqlite":
+        store.payloads = LocalPayloads(tmp_path / "payloads")
+    else:
+        import boto3
+
+        boto3.client("s3").create_bucket(Bucket="mastra-artifacts")
+        store.payloads = S3Payloads("mastra-artifacts")
+    return store.payloads
+
+
+def test_a_message_too_large_for_a_record_is_kept_beside_it(store: Store, payloads: Any) -> None:
+    big = "lorem ipsum dolor sit amet " * 20_000  # 540 KB: over DynamoDB's 400 KB item cap
+    t = turn(thread="big", user="ana", text=big)
+    t = t.model_copy(update={"request": t.request.model_copy(update={"response": {"answer": big, "trace": {}}})})
+    assert store.record_turn(t) is True
+    assert [m.content for m in store.recent_messages("default", "big", 10)] == [big, f"re: {big}"]
+    assert store.list_messages("default", "big").items[0].content == big
+    assert store.get_request("default", t.request.request_id).response["answer"] == big  # type: ignore[union-attr]
+    raw = store._latest_messages("default", "big", 1)[0]
+    assert raw.content_ref and len(raw.content) < 2000  # the record holds a preview and the pointer
+    store.record_turn(turn(thread="small", user="ana"))
+    store.delete_thread("default", "big")
+    with pytest.raises(NotFoundError):
+        payloads.get(raw.content_ref)
+    store.record_turn(turn(thread="big2", user="ana", text=big))
+    ref = store._latest_messages("default", "big2", 1)[0].content_ref
+    store.erase_user("default", "ana")
+    with pytest.raises(NotFoundError):
+        payloads.get(ref)

@@ -107,12 +107,22 @@ EXPECTED_POLICIES: dict[str, set[tuple[str, str]]] = {
     "SelectAgentFunction": set(),
     "AnalyzeSentimentFunction": set(),
     "ReflectFunction": set(),
-    "ExecuteAgentFunction": {("DynamoDBReadPolicy", "Table"), ("Statement", "InvokeBedrockModels")},
-    "RememberFunction": {("DynamoDBCrudPolicy", "Table"), ("SQSSendMessagePolicy", "EventsQueue")},
+    "ExecuteAgentFunction": {
+        ("DynamoDBReadPolicy", "Table"),
+        ("Statement", "ReadLargeMessages"),
+        ("Statement", "InvokeBedrockModels"),
+    },
+    "RememberFunction": {
+        ("DynamoDBCrudPolicy", "Table"),
+        ("SQSSendMessagePolicy", "EventsQueue"),
+        ("Statement", "WriteLargeMessages"),
+    },
     "EventConsumerFunction": {("DynamoDBCrudPolicy", "Table"), ("SQSPollerPolicy", "EventsQueue")},
     "ApiFunction": {
         ("DynamoDBCrudPolicy", "Table"),
         ("SQSSendMessagePolicy", "EventsQueue"),
+        ("Statement", "ManageLargeMessages"),
+        ("Statement", "ListLargeMessages"),
         ("Statement", "RunRequestPipeline"),
         ("Statement", "ReadRequestPipelineExecutions"),
     },
@@ -158,8 +168,20 @@ def test_the_api_may_start_and_describe_only_the_request_pipeline(resources: dic
 
 
 def test_bedrock_is_limited_to_foundation_models(resources: dict[str, Any]) -> None:
-    (statement,) = _statements(resources["ExecuteAgentFunction"]["Properties"])
-    assert statement["Resource"]["!Sub"].endswith(":bedrock:${AWS::Region}::foundation-model/*")
+    statements = {s["Sid"]: s for s in _statements(resources["ExecuteAgentFunction"]["Properties"])}
+    assert statements["InvokeBedrockModels"]["Resource"]["!Sub"].endswith(":bedrock:${AWS::Region}::foundation-model/*")
+
+
+def test_large_messages_are_reachable_only_under_the_memory_prefix(resources: dict[str, Any]) -> None:
+    for function, sid in [
+        ("ExecuteAgentFunction", "ReadLargeMessages"),
+        ("RememberFunction", "WriteLargeMessages"),
+        ("ApiFunction", "ManageLargeMessages"),
+    ]:
+        statements = {s["Sid"]: s for s in _statements(resources[function]["Properties"])}
+        assert statements[sid]["Resource"] == {"!Sub": "${ArtifactsBucket.Arn}/memory/*"}, function
+    listing = {s["Sid"]: s for s in _statements(resources["ApiFunction"]["Properties"])}["ListLargeMessages"]
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["memory/*"]}}
 
 
 # ---- settings reach the code only as environment variables --------------------------------------

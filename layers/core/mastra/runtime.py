@@ -136,15 +136,23 @@ class Runtime:
 
     @component
     def store(self) -> Store:
+        from mastra.storage.payloads import LocalPayloads, S3Payloads
+
         if self._store is not None:
             return self._store
+        store: Store
         if self.settings.store == "dynamodb":
             from mastra.storage.dynamodb import DynamoDBStore
 
-            return DynamoDBStore(self.settings.table_name, retention_days=self.settings.retention_days)
-        from mastra.storage.sqlite import SQLiteStore
+            store = DynamoDBStore(self.settings.table_name, retention_days=self.settings.retention_days)
+        else:
+            from mastra.storage.sqlite import SQLiteStore
 
-        return SQLiteStore(self.settings.db_path, retention_days=self.settings.retention_days)
+            store = SQLiteStore(self.settings.db_path, retention_days=self.settings.retention_days)
+        # Messages and responses too large for a record: the artifacts bucket on AWS, else the data dir.
+        bucket = self.settings.artifacts_bucket
+        store.payloads = S3Payloads(bucket) if bucket else LocalPayloads(self.settings.home / "payloads")
+        return store
 
     @component
     def memory(self) -> MemoryService:

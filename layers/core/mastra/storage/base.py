@@ -25,6 +25,7 @@ whether or not the backend has deleted it yet (DynamoDB's TTL deletes within day
 
 from __future__ import annotations
 
+import json
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -46,6 +47,7 @@ from mastra.storage.models import (
     WorkingMemory,
     WorkingMemoryChange,
 )
+from mastra.storage.payloads import LARGE_BYTES, PREVIEW_CHARS, PayloadStore
 
 MAX_PAGE = 200
 TENANT_CONFIG_TTL_S = 60.0  # how soon a retention change reaches a warm process
@@ -61,6 +63,8 @@ class Store(ABC):
     default_retention_days: float | None = None
     #: The time reads compare ``expires_at`` with (tests move it forward).
     clock: Callable[[], float] = staticmethod(time.time)
+    #: Where messages and responses too large for a record go (None: kept inline; DynamoDB refuses).
+    payloads: PayloadStore | None = None
 
     # ---- retention ---------------------------------------------------------------------------
     def retention_days(self, tenant_id: str) -> float | None:
@@ -98,14 +102,48 @@ class Store(ABC):
             if (m.tenant_id, m.thread_id, m.request_id) != (req.tenant_id, req.thread_id, req.request_id):
                 raise InvalidRequestError("a turn's messages must belong to its request, thread and tenant")
         expires = self.expiry(req.tenant_id, turn.assistant_message.created_at)
-        if expires is not None:
-            turn = turn.model_copy(
-                update={
-                    "user_message": turn.user_message.model_copy(update={"expires_at": expires}),
-                    "assistant_message": turn.assistant_message.model_copy(update={"expires_at": expires}),
-                }
-            )
+        turn = turn.model_copy(
+            update={
+                "user_message": self._offload(turn.user_message.model_copy(update={"expires_at": expires})),
+                "assistant_message": self._offload(turn.assistant_message.model_copy(update={"expires_at": expires})),
+                "request": self._offload_response(req),
+            }
+        )
         return self._write_turn(turn, expires)
+
+    # ---- payloads too large for a record -------------------------------------------------------
+    @staticmethod
+    def _payload_prefix(tenant_id: str, user_id: str, thread_id: str) -> str:
+        return f"{tenant_id}/{user_id}/{thread_id}/"
+
+    def _offload(self, m: Message) -> Message:
+        data = m.content.encode()
+        if len(data) <= LARGE_BYTES or self.payloads is None:
+            return m
+        key = self._payload_prefix(m.tenant_id, m.user_id, m.thread_id) + m.message_id
+        self.payloads.put(key, data)  # before the record: a record never points at nothing
+        return m.model_copy(update={"content": m.content[:PREVIEW_CHARS] + "…", "content_ref": key})
+
+    def _offload_response(self, r: RequestRecord) -> RequestRecord:
+        data = json.dumps(r.response, separators=(",", ":")).encode()
+        if len(data) <= LARGE_BYTES or self.payloads is None:
+            return r
+        key = self._payload_prefix(r.tenant_id, r.user_id, r.thread_id) + f"{r.request_id}.response"
+        self.payloads.put(key, data)
+        return r.model_copy(
+            update={"response": {"$ref": key, "answer": str(r.response.get("answer", ""))[:PREVIEW_CHARS]}}
+        )
+
+    def _hydrate(self, messages: list[Message]) -> list[Message]:
+        if self.payloads is None:
+            return messages
+        payloads = self.payloads
+        return [
+            m.model_copy(update={"content": payloads.get(m.content_ref).decode(), "content_ref": None})
+            if m.content_ref
+            else m
+            for m in messages
+        ]
 
     def check_thread_owner(self, tenant_id: str, thread_id: str, user_id: str) -> Thread | None:
         """The thread if it exists; :class:`ConflictError` if another user owns it."""
@@ -119,7 +157,7 @@ class Store(ABC):
         if limit <= 0:
             return []
         now = self.clock()  # the newest expire last: dropping expired ones from the newest N is exact
-        return [m for m in reversed(self._latest_messages(tenant_id, thread_id, limit)) if _live(m, now)]
+        return self._hydrate([m for m in reversed(self._latest_messages(tenant_id, thread_id, limit)) if _live(m, now)])
 
     def list_messages(
         self, tenant_id: str, thread_id: str, *, limit: int = 50, cursor: str | None = None
@@ -130,7 +168,7 @@ class Store(ABC):
         more = len(items) > limit
         items = items[:limit]
         now = self.clock()
-        live = [m for m in items if _live(m, now)]
+        live = self._hydrate([m for m in items if _live(m, now)])
         return Page[Message](items=live, next_cursor=items[-1].message_id if more else None)
 
     def list_threads(self, tenant_id: str, user_id: str, *, limit: int = 50, cursor: str | None = None) -> Page[Thread]:
@@ -154,7 +192,7 @@ class Store(ABC):
             return []
         now = self.clock()
         found = [m for m in self._messages_by_id(tenant_id, thread_id, sorted(set(message_ids))) if _live(m, now)]
-        return sorted(found, key=lambda m: m.message_id)
+        return self._hydrate(sorted(found, key=lambda m: m.message_id))
 
     def messages_around(self, tenant_id: str, thread_id: str, message_id: str, n: int) -> list[Message]:
         """``message_id`` with up to ``n`` live messages either side of it, oldest first."""
@@ -162,7 +200,7 @@ class Store(ABC):
         found = self._messages_before(tenant_id, thread_id, message_id, n) if n else []
         found += self._messages_by_id(tenant_id, thread_id, [message_id])
         found += self._messages_after(tenant_id, thread_id, message_id, n) if n else []
-        return sorted((m for m in found if _live(m, now)), key=lambda m: m.message_id)
+        return self._hydrate(sorted((m for m in found if _live(m, now)), key=lambda m: m.message_id))
 
     def get_working_memory(self, tenant_id: str, user_id: str) -> WorkingMemory:
         """The user's profile (version 0 and no fields if they have none)."""
@@ -228,14 +266,23 @@ class Store(ABC):
     # ---- deletion ----------------------------------------------------------------------------
     def delete_thread(self, tenant_id: str, thread_id: str) -> Erasure:
         """Delete a thread with its messages (and so their embeddings), summary, requests and events."""
-        if self.get_thread(tenant_id, thread_id) is None and not self._messages_after(tenant_id, thread_id, None, 1):
+        thread = self.get_thread(tenant_id, thread_id)
+        first = self._messages_after(tenant_id, thread_id, None, 1)
+        if thread is None and not first:
             raise NotFoundError(f"no thread {thread_id!r}", details={"thread_id": thread_id})
-        return self._delete_thread(tenant_id, thread_id)
+        erased = self._delete_thread(tenant_id, thread_id)
+        if self.payloads is not None:  # after the records: a crash leaves orphaned files, never dangling refs
+            owner = thread.user_id if thread is not None else first[0].user_id
+            erased.other += self.payloads.delete_prefix(self._payload_prefix(tenant_id, owner, thread_id))
+        return erased
 
     def erase_user(self, tenant_id: str, user_id: str) -> Erasure:
         """Delete everything stored about a user: threads, messages, embeddings, summaries, requests,
         events, working memory and its history. Idempotent: running it again finishes a broken run."""
-        return self._erase_user(tenant_id, user_id)
+        erased = self._erase_user(tenant_id, user_id)
+        if self.payloads is not None:
+            erased.other += self.payloads.delete_prefix(f"{tenant_id}/{user_id}/")
+        return erased
 
     def purge_expired(self) -> int:
         """Delete expired records now (DynamoDB's TTL does it by itself; reads skip them either way)."""
@@ -367,8 +414,16 @@ class Store(ABC):
     @abstractmethod
     def get_thread(self, tenant_id: str, thread_id: str) -> Thread | None: ...
 
+    def get_request(self, tenant_id: str, request_id: str) -> RequestRecord | None:
+        """A handled request's record (its response read back from the payload store if offloaded)."""
+        record = self._request(tenant_id, request_id)
+        ref = record.response.get("$ref") if record is not None else None
+        if record is None or not isinstance(ref, str) or self.payloads is None:
+            return record
+        return record.model_copy(update={"response": json.loads(self.payloads.get(ref))})
+
     @abstractmethod
-    def get_request(self, tenant_id: str, request_id: str) -> RequestRecord | None: ...
+    def _request(self, tenant_id: str, request_id: str) -> RequestRecord | None: ...
 
     @abstractmethod
     def _latest_messages(self, tenant_id: str, thread_id: str, limit: int) -> list[Message]:

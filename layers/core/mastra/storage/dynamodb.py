@@ -344,6 +344,8 @@ class DynamoDBStore(DynamoTable, Store):
             item["agent_id"] = _s(m.agent_id)
         if m.embedding is not None:
             item["emb"] = {"B": m.embedding}
+        if m.content_ref is not None:
+            item["content_ref"] = _s(m.content_ref)
         return item
 
     # ---- reads ---------------------------------------------------------------------------------
@@ -356,7 +358,7 @@ class DynamoDBStore(DynamoTable, Store):
             ).get("Item")
         return self._thread(tenant_id, thread_id, item) if item else None
 
-    def get_request(self, tenant_id: str, request_id: str) -> RequestRecord | None:
+    def _request(self, tenant_id: str, request_id: str) -> RequestRecord | None:
         with self._errors("read a request"):
             item = self.client.get_item(
                 TableName=self.table, Key={"PK": _s(_request_pk(tenant_id, request_id)), "SK": _s("REQ")}
@@ -426,6 +428,7 @@ class DynamoDBStore(DynamoTable, Store):
             agent_id=item["agent_id"]["S"] if "agent_id" in item else None,
             created_at=float(item["created_at"]["N"]),
             expires_at=_expires(item),
+            content_ref=item["content_ref"]["S"] if "content_ref" in item else None,
         )
 
     @staticmethod

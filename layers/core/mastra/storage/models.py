@@ -22,6 +22,9 @@ class Message(BaseModel):
     agent_id: str | None = None
     created_at: float = Field(description="Unix time, seconds.")
     expires_at: float | None = Field(None, description="Unix time after which it is gone (the tenant's retention).")
+    content_ref: str | None = Field(
+        None, description="Where the full content is when it was too large for the record (content is a preview)."
+    )
     # The message's sentence embedding (mastra.memory.vectors format), written in the same write as
     # the message: a deleted or expired message can never be recalled.
     embedding: bytes | None = Field(None, exclude=True, repr=False)

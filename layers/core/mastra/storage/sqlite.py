@@ -67,6 +67,7 @@ CREATE TABLE IF NOT EXISTS champions (
 _MIGRATE_4 = """
 ALTER TABLE messages ADD COLUMN expires_at REAL;
 ALTER TABLE messages ADD COLUMN embedding BLOB;
+ALTER TABLE messages ADD COLUMN content_ref TEXT;
 ALTER TABLE threads ADD COLUMN expires_at REAL;
 ALTER TABLE requests ADD COLUMN expires_at REAL;
 ALTER TABLE events ADD COLUMN expires_at REAL;
@@ -91,7 +92,8 @@ CREATE TABLE IF NOT EXISTS tenants (
 ) WITHOUT ROWID;
 """
 _MESSAGE_COLUMNS = (
-    "tenant_id, thread_id, message_id, role, content, user_id, request_id, agent_id, created_at, expires_at"
+    "tenant_id, thread_id, message_id, role, content, user_id, request_id, agent_id, created_at, expires_at, "
+    "content_ref"
 )
 _THREAD_COLUMNS = "tenant_id, thread_id, user_id, created_at, updated_at, message_count, expires_at"
 
@@ -152,7 +154,7 @@ class SQLiteStore(Store):
                 (req.tenant_id, req.thread_id, req.user_id, user.created_at, bot.created_at, expires_at),
             )
             conn.executemany(
-                f"INSERT INTO messages ({_MESSAGE_COLUMNS}, embedding) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO messages ({_MESSAGE_COLUMNS}, embedding) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [self._message_row(m) for m in (user, bot)],
             )
             return True
@@ -263,6 +265,7 @@ class SQLiteStore(Store):
             m.agent_id,
             m.created_at,
             m.expires_at,
+            m.content_ref,
             m.embedding,
         )
 
@@ -279,7 +282,7 @@ class SQLiteStore(Store):
             )
         return self._thread(row) if row else None
 
-    def get_request(self, tenant_id: str, request_id: str) -> RequestRecord | None:
+    def _request(self, tenant_id: str, request_id: str) -> RequestRecord | None:
         with self._errors("read a request"):
             row = (
                 self._conn()
@@ -355,6 +358,7 @@ class SQLiteStore(Store):
             agent_id=row[7],
             created_at=row[8],
             expires_at=row[9],
+            content_ref=row[10],
         )
 
     @staticmethod
