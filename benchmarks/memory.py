@@ -1,6 +1,6 @@
 """Memory: write and context-assembly latency by stored size, and recall quality.
 
-    python benchmarks/memory.py [--sizes 10,1000,100000] [--dynamodb-sizes 10,1000] [--json PATH]
+    python benchmarks/memory.py [--sizes 10,1000,10000,100000] [--dynamodb-sizes 10,1000] [--json PATH]
 
 Latency, for one user holding N stored messages (p50/p99 over ``--queries`` operations, one thread):
 
@@ -264,7 +264,7 @@ def sqlite_store(directory: str) -> Store:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", default="10,1000,100000")
+    parser.add_argument("--sizes", default="10,1000,10000,100000")
     parser.add_argument("--dynamodb-sizes", default="10,1000")
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--json", type=Path)

@@ -216,7 +216,7 @@ def test_retention_is_per_tenant_and_expired_memory_is_never_read(store: Store) 
     assert store.list_threads("brief", "ana").items == []
     assert store.message_vectors("brief", "ana") == []
     assert store.get_summary("brief", "t") is None
-    assert store.get_working_memory("brief", "ana").version == 0
+    assert store.get_working_memory("brief", "ana").fields == {}
     assert len(store.recent_messages("default", "t", 10)) == 6
     assert store.get_working_memory("default", "ana").fields == {"name": "ana"}
     purged = store.purge_expired()
@@ -257,5 +257,76 @@ def test_a_message_too_large_for_a_record_is_kept_beside_it(store: Store, payloa
     store.record_turn(turn(thread="big2", user="ana", text=big))
     ref = store._latest_messages("default", "big2", 1)[0].content_ref
     store.erase_user("default", "ana")
+    with pytest.raises(NotFoundError):
+        payloads.get(ref)
+
+
+def test_expired_profile_and_summary_are_replaced_not_blocking(store: Store) -> None:
+    store.clock = lambda: 1000.0
+    store.set_tenant_config(TenantConfig(tenant_id="brief", retention_days=1))
+    store.record_turn(turn(thread="t", user="ana", tenant="brief"))
+    store.update_working_memory("brief", "ana", lambda cur: ({"name": "Ana"}, []), source="a")
+    first = ThreadSummary(
+        tenant_id="brief", thread_id="t", user_id="ana", text="old", through="x", messages=2, updated_at=1000.0
+    )
+    assert store.put_summary(first)
+    store.clock = lambda: 1000.0 + 3 * 86400  # expired, but perhaps not deleted yet (DynamoDB's TTL lags)
+    wm = store.get_working_memory("brief", "ana")
+    assert wm.fields == {} and wm.version == 1
+    wm = store.update_working_memory("brief", "ana", lambda cur: ({"city": "Oslo"}, []), source="b")
+    assert wm.fields == {"city": "Oslo"} and wm.version == 2
+    assert store.get_summary("brief", "t") is None and store.summary_version("brief", "t") == 1
+    second = first.model_copy(update={"version": 2, "text": "new", "updated_at": store.clock()})
+    assert store.put_summary(second) and store.get_summary("brief", "t").text == "new"  # type: ignore[union-attr]
+
+
+def _drop_thread_record(store: Store, thread: str) -> None:
+    """What an expired thread record looks like once it is deleted before its messages."""
+    if store.backend == "sqlite":
+        conn = sqlite3.connect(store.path)  # type: ignore[attr-defined]
+        conn.execute("DELETE FROM threads WHERE thread_id = ?", (thread,))
+        conn.commit()
+        conn.close()
+    else:
+        store.client.delete_item(  # type: ignore[attr-defined]
+            TableName=store.table,
+            Key={"PK": {"S": f"T#default#TH#{thread}"}, "SK": {"S": "META"}},  # type: ignore[attr-defined]
+        )
+
+
+def test_a_thread_whose_record_is_gone_still_belongs_to_its_user(store: Store) -> None:
+    store.record_turn(turn(thread="t", user="ana", text="my secret"))
+    _drop_thread_record(store, "t")
+    assert store.get_thread("default", "t") is None
+    with pytest.raises(ConflictError):
+        store.check_thread_owner("default", "t", "mallory")
+    store.check_thread_owner("default", "t", "ana")
+
+
+def test_local_payload_keys_cannot_leave_their_folder(tmp_path: Any) -> None:
+    from mastra.errors import StorageError
+    from mastra.storage.payloads import LocalPayloads
+
+    payloads = LocalPayloads(tmp_path / "p")
+    payloads.put("t/ana/th/1", b"keep")
+    for key in ["t/../x", "t/./x", "../x", "t//x", "t\\x/y"]:
+        with pytest.raises(StorageError):
+            payloads.put(key, b"x")
+    for prefix in ["t/", "t", "/", "t/.."]:
+        with pytest.raises(StorageError):
+            payloads.delete_prefix(prefix)
+    assert payloads.get("t/ana/th/1") == b"keep"
+
+
+def test_purging_expired_memory_deletes_its_large_payloads_too(store: Store, payloads: Any) -> None:
+    if store.backend != "sqlite":
+        pytest.skip("DynamoDB's TTL deletes items; the bucket's lifecycle rule expires memory/ (template.yaml)")
+    store.clock = lambda: 1000.0
+    store.set_tenant_config(TenantConfig(tenant_id="brief", retention_days=1))
+    store.record_turn(turn(thread="t", user="ana", tenant="brief", text="x" * 100_000))
+    ref = store._latest_messages("brief", "t", 2)[1].content_ref
+    assert ref and payloads.get(ref)
+    store.clock = lambda: 1000.0 + 2 * 86400
+    assert store.purge_expired() > 0
     with pytest.raises(NotFoundError):
         payloads.get(ref)

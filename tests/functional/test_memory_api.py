@@ -378,3 +378,10 @@ def test_odd_input_is_never_a_500(wm_client: TestClient) -> None:
     for body in (b"{not json", b"null", b"[]", b'{"fields": null}', b'{"fields": {"name": {"a": 1}}}'):
         r = wm_client.patch("/v1/users/ana/working-memory", content=body, headers={"content-type": "application/json"})
         assert r.status_code == 422, (body, r.text)
+
+
+@pytest.mark.parametrize("bad", [".", "..", ".hidden"])
+def test_dot_ids_are_refused(client: TestClient, bad: str) -> None:
+    assert client.post("/v1/chat", json={"message": "hi", "user_id": bad}).status_code == 422
+    assert client.post("/v1/chat", json={"message": "hi", "thread_id": bad}).status_code == 422
+    assert client.delete(f"/v1/users/{bad.replace('.', '%2E')}").status_code in {404, 422}

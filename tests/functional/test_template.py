@@ -352,3 +352,10 @@ def test_outputs(template: dict[str, Any]) -> None:
         "EventsQueueUrl",
         "ArtifactsBucketName",
     }
+
+
+def test_large_message_payloads_expire_with_the_stacks_retention(resources: dict[str, Any]) -> None:
+    rules = {r["Id"]: r for r in resources["ArtifactsBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]}
+    memory = rules["ExpireMemoryPayloads"]
+    assert memory["Prefix"] == "memory/" and memory["NoncurrentVersionExpiration"] == {"NoncurrentDays": 1}
+    assert memory["ExpirationInDays"] == {"!If": ["HasRetention", {"!Ref": "RetentionDays"}, {"!Ref": "AWS::NoValue"}]}

@@ -150,3 +150,12 @@ def test_spec_prompt_is_a_ref_or_an_inline_template() -> None:
         PromptSpec.model_validate({"ref": "banking@production", "system": "Hi"})
     with pytest.raises(ValidationError, match="pattern"):
         PromptSpec.model_validate({"ref": "banking"})
+
+
+@pytest.mark.parametrize(
+    "template",
+    ["{{ 'x' * 10**10 }}", "{{ [1] * 10**9 }}", "{{ 10 ** 1000 }}", "{{ (((10**64)**64)**64)**64 }}"],
+)
+def test_templates_cannot_exhaust_a_worker(template: str) -> None:
+    with pytest.raises(PromptRenderError):
+        render(template, [], {}, {})

@@ -11,7 +11,8 @@ from mastra.reflection.base import Reflection
 from mastra.selection.base import Selection
 from mastra.sentiment.base import Sentiment
 
-ID_PATTERN = r"^[A-Za-z0-9_.:@-]{1,128}$"
+# No leading dot: "." and ".." are path segments (payload files are keyed by tenant/user/thread).
+ID_PATTERN = r"^[A-Za-z0-9_:@-][A-Za-z0-9_.:@-]{0,127}$"
 
 
 class ChatRequest(BaseModel):

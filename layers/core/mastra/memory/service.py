@@ -87,8 +87,12 @@ class MemoryService:
         settings = spec.memory
         ctx = MemoryContext()
         if not new_thread:  # a thread this request opened has nothing to read
-            ctx.history = self.store.recent_messages(tenant_id, thread_id, settings.history_messages)
-            ctx.summary = self.store.get_summary(tenant_id, thread_id)
+            # Only the user's own: the thread is theirs (checked at admission), and this keeps it so
+            # even if an expired thread record let its id be reused.
+            history = self.store.recent_messages(tenant_id, thread_id, settings.history_messages)
+            ctx.history = [m for m in history if m.user_id == user_id]
+            summary = self.store.get_summary(tenant_id, thread_id)
+            ctx.summary = summary if summary is not None and summary.user_id == user_id else None
         if settings.recall.top_k > 0 and not (new_thread and settings.recall.scope == "thread"):
             if query is None:
                 ctx.use.skipped.append("recall: the message has no encoding (selection failed)")
@@ -163,8 +167,9 @@ class MemoryService:
         if thread is None:
             return None
         current = self.store.get_summary(tenant_id, thread_id)
-        covered = current.messages if current else 0
-        if not force and thread.message_count - settings.history_messages - covered < settings.summary.after_messages:
+        seen = current.seen if current else 0  # counted like message_count, so expiry cannot retrigger it
+        aged = thread.message_count - settings.history_messages
+        if not force and aged - seen < settings.summary.after_messages:
             return None
         vectors = sorted(self.store.message_vectors(tenant_id, user_id, thread_id), key=lambda v: v.message_id)
         recent = {m.message_id for m in self.store.recent_messages(tenant_id, thread_id, settings.history_messages)}
@@ -181,10 +186,11 @@ class MemoryService:
             tenant_id=tenant_id,
             thread_id=thread_id,
             user_id=user_id,
-            version=(current.version + 1) if current else 1,
+            version=self.store.summary_version(tenant_id, thread_id) + 1,
             text=summariser.render([(m.role, m.content) for m in messages], len(older)),
             through=older[-1].message_id,
             messages=len(older),
+            seen=aged,
             updated_at=time.time(),
         )
         return new if self.store.put_summary(new) else self.store.get_summary(tenant_id, thread_id)

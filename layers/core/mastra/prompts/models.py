@@ -24,6 +24,8 @@ VariableType = Literal["string", "integer", "number", "boolean", "list", "object
 #: Variables every template may use without declaring them (set by the runtime on each request).
 BUILTIN_VARIABLES = frozenset({"agent", "user_id", "today", "working_memory", "summary", "recalled"})
 
+MAX_VERSION = 99_999_999  # version keys are 8 digits (they sort as text in DynamoDB)
+
 
 class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -79,7 +81,7 @@ class PromptVersion(PromptDraft):
     """One immutable version of a prompt."""
 
     id: PromptId
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=MAX_VERSION)
     created_at: float
 
     @property
@@ -88,14 +90,14 @@ class PromptVersion(PromptDraft):
 
 
 class Split(_Record):
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=MAX_VERSION)
     weight: float = Field(gt=0, le=1_000_000)
 
 
 class LabelTarget(_Record):
     """Where a label points: one ``version``, or a weighted ``split`` between two versions."""
 
-    version: int | None = Field(None, ge=1)
+    version: int | None = Field(None, ge=1, le=MAX_VERSION)
     split: list[Split] | None = Field(None, min_length=2, max_length=2)
 
     @model_validator(mode="after")

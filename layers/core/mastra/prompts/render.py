@@ -31,13 +31,35 @@ _PY_TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
+MAX_POWER = 64  # largest exponent of ``**``
+MAX_REPEAT_CHARS = 100_000  # largest string or list a template may build by ``*``
+
+
 @cache
 def _environment() -> ImmutableSandboxedEnvironment:
     from jinja2 import StrictUndefined
+    from jinja2.exceptions import SecurityError
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+    class Bounded(ImmutableSandboxedEnvironment):
+        """``**`` and ``*`` are checked at run time (an intercepted operator is never folded at compile
+        time either): ``{{ 9**9**9**9 }}`` or ``{{ 'x' * 10**10 }}`` would otherwise hang or exhaust a worker."""
+
+        intercepted_binops = frozenset({"**", "*"})
+
+        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            numbers = isinstance(right, int | float) and isinstance(left, int | float)
+            if operator == "**" and numbers and (abs(right) > MAX_POWER or abs(left) > 2**64):
+                raise SecurityError(f"a power above 2**64 ** {MAX_POWER} is not allowed")
+            sized = left if isinstance(left, str | list | tuple) else right
+            count = right if sized is left else left
+            repeated = isinstance(sized, str | list | tuple) and isinstance(count, int)
+            if operator == "*" and repeated and len(sized) * count > MAX_REPEAT_CHARS:
+                raise SecurityError(f"a repeated value longer than {MAX_REPEAT_CHARS} is not allowed")
+            return super().call_binop(context, operator, left, right)
+
     # Immutable: a template cannot change the lists and dicts it is given (``x.append``).
-    env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
+    env = Bounded(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
     env.globals = {k: v for k, v in env.globals.items() if k in _GLOBALS}
     return env
 
@@ -113,6 +135,7 @@ def check_values(
 
 def validate_template(source: str, declared: Iterable[Variable]) -> None:
     """Raise unless ``source`` compiles and only uses declared or built-in variables."""
+    _compiled(source)  # compiling (not only parsing) at creation: what fails to compile never reaches a request
     unknown = undeclared(source, [v.name for v in declared])
     if unknown:
         raise PromptRenderError(
@@ -148,5 +171,5 @@ def render(
         raise PromptRenderError(f"the template tried to leave the sandbox: {exc}") from None
     except TemplateError as exc:
         raise PromptRenderError(f"the template failed to render: {exc}") from None
-    except (ArithmeticError, TypeError, ValueError, LookupError) as exc:  # e.g. {{ 1 / 0 }}, a range too big
+    except (ArithmeticError, TypeError, ValueError, LookupError, MemoryError) as exc:  # {{ 1 / 0 }}, a huge range
         raise PromptRenderError(f"the template failed to render: {type(exc).__name__}: {exc}") from None

@@ -9,6 +9,7 @@ but only for prompts the registry does not have yet: it never overwrites, and ru
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -69,19 +70,22 @@ def seed_directory(
     service: PromptService, directory: str | Path, *, label: str = "production", by: str = "seed"
 ) -> list[str]:
     """Register each prompt file of ``directory`` the registry lacks; returns the ids registered."""
+    from mastra.prompts.models import LabelTarget
+
     created = []
     existing = set(service.store.prompt_ids())
     for path in prompt_files(directory):
         file = load_prompt_file(path)
         if file.id in existing:
+            if service.store.get_label(file.id, label) is None:  # a seed that stopped before its label
+                with contextlib.suppress(ConflictError):  # another process labelled it meanwhile
+                    service.move_label(file.id, label, LabelTarget(version=1), expect_new=True, by=by)
             continue
         try:
             version = service.create(file.id, file.draft(), version=1)
         except ConflictError:
             continue  # another process seeded it first
-        try:
-            from mastra.prompts.models import LabelTarget
-
+        with contextlib.suppress(ConflictError):
             service.move_label(
                 file.id,
                 label,
@@ -90,7 +94,5 @@ def seed_directory(
                 by=by,
                 note=f"seeded from {path.name}",
             )
-        except ConflictError:
-            pass
         created.append(file.id)
     return created

@@ -146,9 +146,17 @@ class Store(ABC):
         ]
 
     def check_thread_owner(self, tenant_id: str, thread_id: str, user_id: str) -> Thread | None:
-        """The thread if it exists; :class:`ConflictError` if another user owns it."""
+        """The thread if it exists; :class:`ConflictError` if another user owns it.
+
+        A thread record can expire before its messages (a retention shortened since they were
+        written): then the messages say whose thread it is.
+        """
         thread = self.get_thread(tenant_id, thread_id)
-        if thread is not None and thread.user_id != user_id:
+        owner = thread.user_id if thread is not None else None
+        if owner is None:
+            first = self._messages_after(tenant_id, thread_id, None, 1)
+            owner = first[0].user_id if first else None
+        if owner is not None and owner != user_id:
             raise ConflictError(f"thread {thread_id!r} belongs to another user", details={"thread_id": thread_id})
         return thread
 
@@ -205,8 +213,12 @@ class Store(ABC):
     def get_working_memory(self, tenant_id: str, user_id: str) -> WorkingMemory:
         """The user's profile (version 0 and no fields if they have none)."""
         wm = self._working_memory(tenant_id, user_id)
-        if wm is None or (wm.expires_at is not None and wm.expires_at <= self.clock()):
+        if wm is None:
             return WorkingMemory(tenant_id=tenant_id, user_id=user_id)
+        if wm.expires_at is not None and wm.expires_at <= self.clock():
+            # Its fields are gone; its version stays, so the next write replaces the expired record
+            # (which the backend may not have deleted yet) instead of colliding with it.
+            return WorkingMemory(tenant_id=tenant_id, user_id=user_id, version=wm.version)
         return wm
 
     def update_working_memory(
@@ -257,6 +269,11 @@ class Store(ABC):
         if summary is None or (summary.expires_at is not None and summary.expires_at <= self.clock()):
             return None
         return summary
+
+    def summary_version(self, tenant_id: str, thread_id: str) -> int:
+        """The stored summary's version, expired or not (0: none): the next one is this + 1."""
+        summary = self._summary(tenant_id, thread_id)
+        return summary.version if summary is not None else 0
 
     def put_summary(self, summary: ThreadSummary) -> bool:
         """Write ``summary`` if the stored one is still at ``summary.version - 1``; False if not."""

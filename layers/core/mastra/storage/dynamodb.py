@@ -115,7 +115,7 @@ class DynamoDBStore(DynamoTable, Store):
             "Key": {"PK": _s(_thread_pk(req.tenant_id, req.thread_id)), "SK": _s("META")},
             "UpdateExpression": "SET user_id = if_not_exists(user_id, :u), created_at = if_not_exists(created_at, :c), "
             "updated_at = :n, message_count = if_not_exists(message_count, :zero) + :two, "
-            "GSI1PK = :g, GSI1SK = :r" + set_expiry,
+            "GSI1PK = :g, GSI1SK = :r" + set_expiry + ("" if expiry else " REMOVE expires_at"),
             "ConditionExpression": "attribute_not_exists(PK) OR user_id = :u",
             "ExpressionAttributeValues": {
                 ":u": _s(req.user_id),
@@ -656,6 +656,9 @@ class DynamoDBStore(DynamoTable, Store):
             out.events += sum(1 for i in found if i["SK"]["S"].startswith("E#"))
             out.other += sum(1 for i in found if i["SK"]["S"] != "REQ" and not i["SK"]["S"].startswith("E#"))
             self._delete_keys("delete a request", found)
+        # The summary first and the thread record last: a run that stops half-way leaves the record
+        # (found again by the next run, and by erasure through GSI1), never an orphaned summary.
+        items.sort(key=lambda i: (i["SK"]["S"] != "SUMMARY", i["SK"]["S"] == "META"))
         for i in items:
             sk = i["SK"]["S"]
             if sk.startswith("M#"):

@@ -111,6 +111,7 @@ class ThreadSummary(BaseModel):
     text: str
     through: str = Field(description="Message id of the newest message covered.")
     messages: int = Field(description="How many messages it covers.")
+    seen: int = Field(0, description="The thread's message count, less the history window, when it was made.")
     updated_at: float
     expires_at: float | None = None
 

@@ -38,10 +38,12 @@ class LocalPayloads(PayloadStore):
         self.root = root
 
     def _path(self, key: str) -> Path:
-        path = (self.root / key).resolve()
-        if not path.is_relative_to(self.root.resolve()):  # keys are built from validated ids; be sure
-            raise StorageError(f"payload key outside the payload dir: {key!r}")
-        return path
+        # Keys are built from validated ids; still, a segment that is empty, "." or ".." (or a
+        # separator) could reach another user's files, so none is accepted.
+        parts = key.rstrip("/").split("/")
+        if not key or any(p in {"", ".", ".."} or "\\" in p for p in parts):
+            raise StorageError(f"not a payload key: {key!r}")
+        return self.root.joinpath(*parts)
 
     def put(self, key: str, data: bytes) -> None:
         path = self._path(key)
@@ -66,6 +68,8 @@ class LocalPayloads(PayloadStore):
             self._path(key).unlink(missing_ok=True)
 
     def delete_prefix(self, prefix: str) -> int:
+        if len(prefix.rstrip("/").split("/")) < 2:  # never a whole tenant, never the root
+            raise StorageError(f"refusing to delete payload prefix {prefix!r}")
         path = self._path(prefix.rstrip("/"))
         if not path.exists():
             return 0

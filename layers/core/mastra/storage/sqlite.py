@@ -574,9 +574,22 @@ class SQLiteStore(Store):
         now = self.clock()
         removed = 0
         with self.db.transaction("purge expired records") as conn:
+            offloaded = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT content_ref FROM messages WHERE expires_at <= ? AND content_ref IS NOT NULL", (now,)
+                )
+            ] + [
+                json.loads(r[0])["$ref"]
+                for r in conn.execute(
+                    "SELECT response FROM requests WHERE expires_at <= ? AND response LIKE '{\"$ref\":%'", (now,)
+                )
+            ]
             for table in ("messages", "threads", "requests", "events", "summaries", "working_memory_changes"):
                 removed += conn.execute(f"DELETE FROM {table} WHERE expires_at <= ?", (now,)).rowcount
             removed += conn.execute("DELETE FROM working_memory WHERE expires_at <= ?", (now,)).rowcount
+        if offloaded and self.payloads is not None:  # after the records: never a pointer to nothing
+            self.payloads.delete(offloaded)
         return removed
 
     def close(self) -> None:

@@ -13,6 +13,7 @@ from mastra.errors import InvalidRequestError
 from mastra.models import ID_PATTERN, PromptUse
 from mastra.prompts.models import (
     LABEL_PATTERN,
+    MAX_VERSION,
     PROMPT_ID_PATTERN,
     Label,
     LabelMove,
@@ -36,7 +37,9 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 class CreateVersion(PromptDraft):
-    version: int | None = Field(None, ge=1, description="Exact number (409 if taken); default: the next one.")
+    version: int | None = Field(
+        None, ge=1, le=MAX_VERSION, description="Exact number (409 if taken); default: the next one."
+    )
 
 
 class MoveLabel(BaseModel):
@@ -44,7 +47,7 @@ class MoveLabel(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    version: int | None = Field(None, ge=1)
+    version: int | None = Field(None, ge=1, le=MAX_VERSION)
     split: list[Split] | None = None
     expected: LabelTarget | None = Field(None, description="Move only if the label points here now (else 409).")
     expect_new: bool = Field(False, description="Move only if the label does not exist yet (else 409).")
@@ -72,7 +75,7 @@ class RenderRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     ref: str | None = Field(None, description="<id>@<label> or <id>@<version> (the id must be the path's).")
-    version: int | None = Field(None, ge=1)
+    version: int | None = Field(None, ge=1, le=MAX_VERSION)
     label: str | None = Field(None, pattern=LABEL_PATTERN)
     variables: dict[str, Any] = Field(default_factory=dict)
     user_id: str = Field("anonymous", pattern=ID_PATTERN, description="Chooses the arm of a split label.")
@@ -101,7 +104,9 @@ def list_versions(prompt_id: PromptIdPath, runtime: RuntimeDep) -> list[PromptVe
 
 
 @router.get("/{prompt_id}/versions/{version}", response_model=PromptVersion, responses=_ERRORS)
-def get_version(prompt_id: PromptIdPath, version: Annotated[int, Path(ge=1)], runtime: RuntimeDep) -> PromptVersion:
+def get_version(
+    prompt_id: PromptIdPath, version: Annotated[int, Path(ge=1, le=MAX_VERSION)], runtime: RuntimeDep
+) -> PromptVersion:
     return runtime.prompts.get(prompt_id, version)
 
 
@@ -109,8 +114,8 @@ def get_version(prompt_id: PromptIdPath, version: Annotated[int, Path(ge=1)], ru
 def diff(
     prompt_id: PromptIdPath,
     runtime: RuntimeDep,
-    from_: Annotated[int, Query(alias="from", ge=1)],
-    to: Annotated[int, Query(ge=1)],
+    from_: Annotated[int, Query(alias="from", ge=1, le=MAX_VERSION)],
+    to: Annotated[int, Query(ge=1, le=MAX_VERSION)],
 ) -> PromptDiff:
     return runtime.prompts.diff(prompt_id, from_, to)
 
