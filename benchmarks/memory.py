@@ -66,7 +66,7 @@ SPEC = AgentSpec(
     model={"provider": "fake"},
     memory=MemorySettings(
         history_messages=10,
-        recall=RecallSettings(top_k=3, scope="user", neighbours=1, min_score=0.4),
+        recall=RecallSettings(top_k=3, scope="user", neighbours=1),  # the defaults
         working={"name": WorkingMemoryField(type="string", patterns=[r"\bmy name is (?P<value>\w+)"])},
     ),
 )
