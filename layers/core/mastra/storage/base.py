@@ -26,6 +26,7 @@ whether or not the backend has deleted it yet (DynamoDB's TTL deletes within day
 from __future__ import annotations
 
 import json
+import random
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -230,7 +231,9 @@ class Store(ABC):
         and none is lost. With ``expected_version`` the caller asks for a strict check instead: a
         changed profile is a :class:`ConflictError`. An update that changes nothing writes nothing.
         """
-        for _ in range(MERGE_RETRIES):
+        for attempt in range(MERGE_RETRIES):
+            if attempt:  # lost a race (or throttled): back off a little, jittered, then merge again
+                time.sleep(random.uniform(0, 0.002 * 2 ** min(attempt, 6)))
             current = self.get_working_memory(tenant_id, user_id)
             if expected_version is not None and current.version != expected_version:
                 raise ConflictError(
