@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -182,3 +183,20 @@ def test_retention_and_purge(rt: Runtime, capsys: pytest.CaptureFixture[str]) ->
         main(["memory", "retention"])  # --days or --clear is required
     with pytest.raises(SystemExit):
         main(["memory", "retention", "--days", "3", "--clear"])
+
+
+def test_the_memory_and_prompt_commands_need_no_api_extra(tmp_path: Path) -> None:
+    """`pip install .` has no FastAPI: these commands must not import it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['fastapi'] = None\n"  # importing it now raises ImportError
+        "from mastra.cli import main\n"
+        "assert main(['memory', 'threads', '--user', 'ana']) == 0\n"
+        "assert main(['memory', 'profile', '--user', 'ana']) == 0\n"
+        "assert main(['prompts', 'list']) == 0\n"
+    )
+    env = {**os.environ, "MASTRA_HOME": str(tmp_path / "home")}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
