@@ -8,7 +8,8 @@ from pydantic import BaseModel, Field
 class RecalledUse(BaseModel):
     message_id: str
     thread_id: str
-    score: float
+    score: float = Field(description="The similarity of the hit (a neighbour carries its hit's).")
+    hit: bool = Field(True, description="False: a neighbour of a hit, recalled with it.")
 
 
 class MemoryUse(BaseModel):

@@ -118,7 +118,7 @@ class MemoryService:
         ctx.use.history = len(ctx.history)
         ctx.use.summary_messages = ctx.summary.messages if ctx.summary else 0
         ctx.use.recalled = [
-            RecalledUse(message_id=r.message.message_id, thread_id=r.message.thread_id, score=r.score)
+            RecalledUse(message_id=r.message.message_id, thread_id=r.message.thread_id, score=r.score, hit=r.hit)
             for r in ctx.recalled
         ]
         return ctx
