@@ -330,3 +330,17 @@ def test_purging_expired_memory_deletes_its_large_payloads_too(store: Store, pay
     assert store.purge_expired() > 0
     with pytest.raises(NotFoundError):
         payloads.get(ref)
+
+
+def test_an_edit_replaces_content_and_embedding_together(store: Store) -> None:
+    t = turn(thread="t", user="ana", text="old words", vectors=(vec(1), vec(2)))
+    store.record_turn(t)
+    mid = t.user_message.message_id
+    edited = store.edit_message("default", "t", mid, "new words", vec(3))
+    assert edited.content == "new words"
+    assert store.get_messages("default", "t", [mid])[0].content == "new words"
+    assert {v.message_id: v.vector for v in store.message_vectors("default", "ana")}[mid] == vec(3)
+    store.edit_message("default", "t", mid, "no vector now", None)
+    assert mid not in {v.message_id for v in store.message_vectors("default", "ana")}
+    with pytest.raises(NotFoundError):
+        store.edit_message("default", "t", "missing.0", "x", None)

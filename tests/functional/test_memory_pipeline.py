@@ -182,3 +182,24 @@ def test_the_offline_model_answers_from_the_users_working_memory(runtime: Runtim
         {"name": "Ana"},
         {"name": "Annie"},
     ]
+
+
+def test_an_edited_message_is_recalled_by_what_it_says_now(runtime: Runtime) -> None:
+    from fastapi.testclient import TestClient
+
+    from mastra.api import create_app
+
+    client = TestClient(create_app(runtime))
+    first = ask(runtime, "what is the capital of france")
+    edited = client.patch(
+        f"/v1/threads/{first.thread_id}/messages/{first.request_id}.0",
+        json={"content": "move 200 dollars from checking to savings"},
+    )
+    assert edited.status_code == 200 and edited.json()["content"].startswith("move 200"), edited.text
+    later = ask(runtime, "how do i transfer money to my savings account")
+    assert f"{first.request_id}.0" in {r.message_id for r in later.trace.executions[-1].memory.recalled}
+    before = ask(runtime, "what is the capital city of france")  # the old text is no longer there to find
+    assert f"{first.request_id}.0" not in {r.message_id for r in before.trace.executions[-1].memory.recalled}
+    missing = client.patch(f"/v1/threads/{first.thread_id}/messages/nope.0", json={"content": "x"})
+    assert missing.status_code == 404
+    assert client.patch(f"/v1/threads/{first.thread_id}/messages/x", json={"content": ""}).status_code == 422

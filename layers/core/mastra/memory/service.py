@@ -222,6 +222,10 @@ class MemoryService:
             expected_version=expected_version,
         )
 
+    def edit_message(self, tenant_id: str, thread_id: str, message_id: str, content: str) -> Message:
+        """Change a stored message: its new embedding is written with it, so recall follows the edit."""
+        return self.store.edit_message(tenant_id, thread_id, message_id, content, self.embed(content))
+
     def delete_thread(self, tenant_id: str, thread_id: str, *, user_id: str | None = None) -> Erasure:
         """Delete a thread; with ``user_id``, only if it is theirs (another user's is a 404, not a 409:
         it does not say the thread exists)."""

@@ -283,6 +283,23 @@ class Store(ABC):
         stamped = summary.model_copy(update={"expires_at": self.expiry(summary.tenant_id, summary.updated_at)})
         return self._write_summary(stamped)
 
+    def edit_message(
+        self, tenant_id: str, thread_id: str, message_id: str, content: str, embedding: bytes | None
+    ) -> Message:
+        """Replace a message's content and its embedding in one write: recall never sees the old text
+        once the new one is stored, and never a new text with the old vector."""
+        found = [m for m in self._messages_by_id(tenant_id, thread_id, [message_id]) if _live(m, self.clock())]
+        if not found:
+            raise NotFoundError(
+                f"no message {message_id!r} in thread {thread_id!r}", details={"message_id": message_id}
+            )
+        edited = self._offload(
+            found[0].model_copy(update={"content": content, "content_ref": None, "embedding": embedding})
+        )
+        if not self._replace_message(edited):
+            raise NotFoundError(f"message {message_id!r} was deleted meanwhile", details={"message_id": message_id})
+        return self._hydrate([edited])[0]
+
     # ---- deletion ----------------------------------------------------------------------------
     def delete_thread(self, tenant_id: str, thread_id: str) -> Erasure:
         """Delete a thread with its messages (and so their embeddings), summary, requests and events."""
@@ -404,6 +421,10 @@ class Store(ABC):
 
     @abstractmethod
     def _messages_by_id(self, tenant_id: str, thread_id: str, message_ids: list[str]) -> list[Message]: ...
+
+    @abstractmethod
+    def _replace_message(self, m: Message) -> bool:
+        """Content, pointer and embedding of an existing message, in one write; False if it is gone."""
 
     @abstractmethod
     def _messages_before(self, tenant_id: str, thread_id: str, message_id: str, limit: int) -> list[Message]:

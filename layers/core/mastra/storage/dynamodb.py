@@ -487,6 +487,39 @@ class DynamoDBStore(DynamoTable, Store):
                 time.sleep(random.uniform(0, 0.01 * 2**attempt))
         return out
 
+    def _replace_message(self, m: Message) -> bool:
+        from botocore.exceptions import ClientError
+
+        sets, removes = ["content = :c"], []
+        values: dict[str, Any] = {":c": _s(m.content)}
+        for attr, value in (
+            ("content_ref", m.content_ref and _s(m.content_ref)),
+            ("emb", m.embedding and {"B": m.embedding}),
+        ):
+            if value:
+                sets.append(f"{attr} = :{attr}")
+                values[f":{attr}"] = value
+            else:
+                removes.append(attr)
+        try:
+            with self._errors("edit a message"):
+                self.client.update_item(
+                    TableName=self.table,
+                    Key={"PK": _s(_thread_pk(m.tenant_id, m.thread_id)), "SK": _s(f"M#{m.message_id}")},
+                    UpdateExpression="SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else ""),
+                    ConditionExpression="attribute_exists(PK)",
+                    ExpressionAttributeValues=values,
+                )
+            return True
+        except StorageError as exc:
+            cause = exc.__cause__
+            if (
+                isinstance(cause, ClientError)
+                and cause.response["Error"].get("Code") == "ConditionalCheckFailedException"
+            ):
+                return False
+            raise
+
     def _messages_before(self, tenant_id: str, thread_id: str, message_id: str, limit: int) -> list[Message]:
         items = self._query(
             "read messages",

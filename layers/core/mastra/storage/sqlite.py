@@ -404,6 +404,16 @@ class SQLiteStore(Store):
             )
         return [self._message(r) for r in rows]
 
+    def _replace_message(self, m: Message) -> bool:
+        with self.db.transaction("edit a message") as conn:
+            return bool(
+                conn.execute(
+                    "UPDATE messages SET content = ?, content_ref = ?, embedding = ? "
+                    "WHERE tenant_id = ? AND thread_id = ? AND message_id = ?",
+                    (m.content, m.content_ref, m.embedding, m.tenant_id, m.thread_id, m.message_id),
+                ).rowcount
+            )
+
     def _messages_before(self, tenant_id: str, thread_id: str, message_id: str, limit: int) -> list[Message]:
         with self._errors("read messages"):
             rows = (

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from mastra.api.deps import RuntimeDep
 from mastra.api.schemas import (
@@ -68,6 +69,31 @@ def list_messages(thread_id: ThreadId, runtime: RuntimeDep, limit: Limit = 50, c
     _require_thread(runtime, tenant, thread_id)
     page = runtime.store.list_messages(tenant, thread_id, limit=limit, cursor=cursor)
     return MessagePage(items=[MessagePublic.of(m) for m in page.items], next_cursor=page.next_cursor)
+
+
+class MessageEdit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    content: str = Field(min_length=1, max_length=100_000, description="The message's new text.")
+
+
+@threads.patch(
+    "/{thread_id}/messages/{message_id}",
+    response_model=MessagePublic,
+    responses={**_E404, **_E422, **_E503},
+    summary="Edit a stored message (its embedding follows, in the same write)",
+)
+def edit_message(
+    thread_id: ThreadId,
+    message_id: Annotated[str, Path(pattern=ID_PATTERN, description="The message.")],
+    body: MessageEdit,
+    runtime: RuntimeDep,
+) -> MessagePublic:
+    """Replace a message's text. Its embedding is recomputed and written with it, so semantic recall
+    finds the message by what it says now, never by what it said."""
+    tenant = _tenant(runtime)
+    _require_thread(runtime, tenant, thread_id)
+    return MessagePublic.of(runtime.memory.edit_message(tenant, thread_id, message_id, body.content))
 
 
 @threads.delete(
