@@ -14,47 +14,53 @@ from mastra.storage import Message, RequestRecord, SQLiteStore, Store, Turn
 StoreFactory = Callable[[], Store]
 
 
+TABLE = "mastra-contract"
+
+
 @pytest.fixture(params=["sqlite", "dynamodb"])
-def open_store(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[StoreFactory]:
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Each contract suite runs once per backend; for DynamoDB, inside moto with the template's table."""
+    if request.param == "sqlite":
+        yield "sqlite"
+        return
+    import boto3
+    from moto import mock_aws
+    from moto.core.botocore_stubber import BotocoreStubber
+    from tests.awsmock import create_table
+
+    # moto's in-process backend is not thread-safe, so it serves one API call at a time, as a
+    # server would: concurrent writers still interleave their calls and race on conditions.
+    serve = BotocoreStubber.__call__
+    one_at_a_time = threading.Lock()
+
+    def serialized(self: BotocoreStubber, *args: object, **kwargs: object) -> object:
+        with one_at_a_time:
+            return serve(self, *args, **kwargs)
+
+    monkeypatch.setattr(BotocoreStubber, "__call__", serialized)
+    with mock_aws():
+        create_table(boto3.client("dynamodb"), TABLE)
+        yield "dynamodb"
+
+
+@pytest.fixture
+def open_store(backend: str, tmp_path: Path) -> Iterator[StoreFactory]:
     """Opens the backend on the same underlying data each time it is called (a 'restart')."""
     opened: list[Store] = []
-    if request.param == "dynamodb":
-        import boto3
-        from moto import mock_aws
-        from moto.core.botocore_stubber import BotocoreStubber
-        from tests.awsmock import create_table
 
-        from mastra.storage.dynamodb import DynamoDBStore
+    def open_() -> Store:
+        if backend == "dynamodb":
+            import boto3
 
-        # moto's in-process backend is not thread-safe, so it serves one API call at a time, as a
-        # server would: concurrent writers still interleave their calls and race on conditions.
-        serve = BotocoreStubber.__call__
-        one_at_a_time = threading.Lock()
+            from mastra.storage.dynamodb import DynamoDBStore
 
-        def serialized(self: BotocoreStubber, *args: object, **kwargs: object) -> object:
-            with one_at_a_time:
-                return serve(self, *args, **kwargs)
-
-        monkeypatch.setattr(BotocoreStubber, "__call__", serialized)
-        with mock_aws():
-            create_table(boto3.client("dynamodb"), "mastra-contract")
-
-            def dynamodb() -> Store:
-                store = DynamoDBStore("mastra-contract", client=boto3.client("dynamodb"))
-                opened.append(store)
-                return store
-
-            yield dynamodb
-        return
-
-    def sqlite() -> Store:
-        store = SQLiteStore(tmp_path / "mastra.db")
+            store: Store = DynamoDBStore(TABLE, client=boto3.client("dynamodb"))
+        else:
+            store = SQLiteStore(tmp_path / "mastra.db")
         opened.append(store)
         return store
 
-    yield sqlite
+    yield open_
     for s in opened:
         s.close()
 

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from tests.contract.conftest import TABLE
 
 from mastra.errors import ConflictError, NotFoundError, PromptRenderError
 from mastra.prompts import LabelTarget, PromptDraft, PromptService, PromptStore, Split, Variable
@@ -15,47 +16,25 @@ from mastra.storage.sqlite_db import SQLiteDatabase
 StoreFactory = Callable[[], PromptStore]
 
 
-@pytest.fixture(params=["sqlite", "dynamodb"])
-def open_store(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[StoreFactory]:
+@pytest.fixture
+def open_store(backend: str, tmp_path: Path) -> Iterator[StoreFactory]:
     """Opens the backend on the same underlying data each time it is called (a 'restart')."""
-    if request.param == "dynamodb":
-        import boto3
-        from moto import mock_aws
-        from moto.core.botocore_stubber import BotocoreStubber
-        from tests.awsmock import create_table
-
-        from mastra.prompts.dynamodb import DynamoDBPromptStore
-
-        # moto's in-process backend is not thread-safe: serve one call at a time, as a server would.
-        serve = BotocoreStubber.__call__
-        one_at_a_time = threading.Lock()
-
-        def serialized(self: BotocoreStubber, *args: object, **kwargs: object) -> object:
-            with one_at_a_time:
-                return serve(self, *args, **kwargs)
-
-        monkeypatch.setattr(BotocoreStubber, "__call__", serialized)
-        with mock_aws():
-            create_table(boto3.client("dynamodb"), "mastra-contract")
-
-            def dynamodb() -> PromptStore:
-                return DynamoDBPromptStore("mastra-contract", client=boto3.client("dynamodb"))
-
-            yield dynamodb
-        return
-
     opened: list[SQLiteDatabase] = []
 
-    def sqlite() -> PromptStore:
+    def open_() -> PromptStore:
+        if backend == "dynamodb":
+            import boto3
+
+            from mastra.prompts.dynamodb import DynamoDBPromptStore
+
+            return DynamoDBPromptStore(TABLE, client=boto3.client("dynamodb"))
         from mastra.prompts.sqlite import SQLitePromptStore
 
         db = SQLiteDatabase(tmp_path / "mastra.db")
         opened.append(db)
         return SQLitePromptStore(db)
 
-    yield sqlite
+    yield open_
     for db in opened:
         db.close()
 

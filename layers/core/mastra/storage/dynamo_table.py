@@ -30,6 +30,16 @@ def _n(value: float) -> dict[str, str]:
     return {"N": repr(value) if isinstance(value, float) else str(value)}
 
 
+def condition_failed(exc: StorageError) -> bool:
+    """Whether a failed write was refused by its ``ConditionExpression`` (not an outage)."""
+    from botocore.exceptions import ClientError
+
+    cause = exc.__cause__
+    return isinstance(cause, ClientError) and cause.response.get("Error", {}).get("Code") == (
+        "ConditionalCheckFailedException"
+    )
+
+
 class DynamoTable:
     def __init__(self, table_name: str, *, client: Any | None = None) -> None:
         self.table = table_name

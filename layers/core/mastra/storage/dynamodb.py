@@ -28,7 +28,7 @@ from typing import Any
 
 from mastra.errors import ConflictError, StorageError
 from mastra.storage.base import Store
-from mastra.storage.dynamo_table import DynamoTable, _n, _s
+from mastra.storage.dynamo_table import DynamoTable, _n, _s, condition_failed
 from mastra.storage.models import (
     Erasure,
     EventRecord,
@@ -168,7 +168,6 @@ class DynamoDBStore(DynamoTable, Store):
 
     # ---- the model registry --------------------------------------------------------------------
     def _insert_model_version(self, version: ModelVersion, number: int | None) -> ModelVersion:
-        from botocore.exceptions import ClientError
 
         for attempt in range(CONFLICT_RETRIES + 1):
             n = number if number is not None else self._last_version(version.kind) + 1
@@ -186,11 +185,7 @@ class DynamoDBStore(DynamoTable, Store):
                     )
                 return stored
             except StorageError as exc:
-                cause = exc.__cause__
-                taken = isinstance(cause, ClientError) and (
-                    cause.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
-                )
-                if not taken:
+                if not condition_failed(exc):  # not "the number is taken": a real failure
                     raise
                 if number is not None:
                     raise ConflictError(f"{version.kind} model version {n} exists", details={"version": n}) from None
@@ -488,7 +483,6 @@ class DynamoDBStore(DynamoTable, Store):
         return out
 
     def _replace_message(self, m: Message) -> bool:
-        from botocore.exceptions import ClientError
 
         sets, removes = ["content = :c"], []
         values: dict[str, Any] = {":c": _s(m.content)}
@@ -512,11 +506,7 @@ class DynamoDBStore(DynamoTable, Store):
                 )
             return True
         except StorageError as exc:
-            cause = exc.__cause__
-            if (
-                isinstance(cause, ClientError)
-                and cause.response["Error"].get("Code") == "ConditionalCheckFailedException"
-            ):
+            if condition_failed(exc):
                 return False
             raise
 
@@ -620,7 +610,6 @@ class DynamoDBStore(DynamoTable, Store):
         return None if item is None else ThreadSummary.model_validate_json(item["body"]["S"])
 
     def _write_summary(self, summary: ThreadSummary) -> bool:
-        from botocore.exceptions import ClientError
 
         params: dict[str, Any] = {
             "TableName": self.table,
@@ -643,11 +632,7 @@ class DynamoDBStore(DynamoTable, Store):
                 self.client.put_item(**params)
             return True
         except StorageError as exc:
-            cause = exc.__cause__
-            if (
-                isinstance(cause, ClientError)
-                and cause.response["Error"].get("Code") == "ConditionalCheckFailedException"
-            ):
+            if condition_failed(exc):
                 return False
             raise
 
