@@ -344,3 +344,15 @@ def test_an_edit_replaces_content_and_embedding_together(store: Store) -> None:
     assert mid not in {v.message_id for v in store.message_vectors("default", "ana")}
     with pytest.raises(NotFoundError):
         store.edit_message("default", "t", "missing.0", "x", None)
+
+
+def test_a_turn_in_flight_during_an_erasure_is_refused_not_resurrected(store: Store) -> None:
+    store.clock = lambda: 2000.0
+    in_flight = turn(thread="t", user="ana", text="received before the erasure", at=1999.0)
+    store.record_turn(turn(thread="old", user="ana", at=1000.0))
+    store.erase_user("default", "ana")
+    with pytest.raises(ConflictError, match="erased"):
+        store.record_turn(in_flight)  # its Remember step ran after the erasure began
+    assert store.message_vectors("default", "ana") == [] and store.list_threads("default", "ana").items == []
+    assert store.record_turn(turn(thread="new", user="ana", text="back again", at=2001.0)) is True  # a new request
+    assert [t.thread_id for t in store.list_threads("default", "ana").items] == ["new"]

@@ -315,7 +315,13 @@ class Store(ABC):
 
     def erase_user(self, tenant_id: str, user_id: str) -> Erasure:
         """Delete everything stored about a user: threads, messages, embeddings, summaries, requests,
-        events, working memory and its history. Idempotent: running it again finishes a broken run."""
+        events, working memory and its history. Idempotent: running it again finishes a broken run.
+
+        First a marker is written (keyed by a hash of the user id, so it holds nothing of theirs):
+        a turn of the user received before the erasure but stored after it is refused
+        (:class:`ConflictError`), so a request in flight cannot bring their data back.
+        """
+        self._mark_erased(tenant_id, erased_user_key(user_id), self.clock())
         erased = self._erase_user(tenant_id, user_id)
         if self.payloads is not None:
             erased.other += self.payloads.delete_prefix(f"{tenant_id}/{user_id}/")
@@ -453,6 +459,10 @@ class Store(ABC):
     def _erase_user(self, tenant_id: str, user_id: str) -> Erasure: ...
 
     @abstractmethod
+    def _mark_erased(self, tenant_id: str, user_key: str, at: float) -> None:
+        """Record that the user was erased at ``at``; turns received before then are refused."""
+
+    @abstractmethod
     def get_thread(self, tenant_id: str, thread_id: str) -> Thread | None: ...
 
     def get_request(self, tenant_id: str, request_id: str) -> RequestRecord | None:
@@ -493,3 +503,16 @@ _MISSING = object()
 
 def _live(m: Message, now: float) -> bool:
     return m.expires_at is None or m.expires_at > now
+
+
+def erased_user_key(user_id: str) -> str:
+    """The erasure marker's key for a user: a hash, so the marker keeps nothing that names them."""
+    import hashlib
+
+    return hashlib.sha256(user_id.encode()).hexdigest()[:32]
+
+
+def erased_conflict(user_id: str) -> ConflictError:
+    return ConflictError(
+        f"user {user_id!r} was erased while this request ran; its turn is not stored", details={"user_id": user_id}
+    )

@@ -27,7 +27,7 @@ import zlib
 from typing import Any
 
 from mastra.errors import ConflictError, StorageError
-from mastra.storage.base import Store
+from mastra.storage.base import Store, erased_conflict, erased_user_key
 from mastra.storage.dynamo_table import DynamoTable, _n, _s, condition_failed
 from mastra.storage.models import (
     Erasure,
@@ -62,6 +62,10 @@ def _model_pk(kind: str) -> str:
 
 def _version_sk(version: int) -> str:
     return f"V#{version:08d}"
+
+
+def _erased_pk(tenant: str, user_key: str) -> str:
+    return f"T#{tenant}#ERASED#{user_key}"
 
 
 def _user_pk(tenant: str, user: str) -> str:
@@ -134,16 +138,24 @@ class DynamoDBStore(DynamoTable, Store):
             {"Update": thread_update},
             {"Put": {"TableName": self.table, "Item": self._message_item(user, expiry), "ConditionExpression": absent}},
             {"Put": {"TableName": self.table, "Item": self._message_item(bot, expiry), "ConditionExpression": absent}},
+            {  # refused if the user was erased after this request arrived (see Store.erase_user)
+                "ConditionCheck": {
+                    "TableName": self.table,
+                    "Key": {"PK": _s(_erased_pk(req.tenant_id, erased_user_key(req.user_id))), "SK": _s("ERASED")},
+                    "ConditionExpression": "attribute_not_exists(PK) OR erased_at < :received",
+                    "ExpressionAttributeValues": {":received": _n(req.created_at)},
+                }
+            },
         ]
         for attempt in range(CONFLICT_RETRIES + 1):
-            outcome = self._transact(items, req.thread_id)
+            outcome = self._transact(items, req.thread_id, req.user_id)
             if outcome != "conflict":
                 return outcome == "written"
             # Another turn of the thread committed first; nothing was applied. Back off, try again.
             time.sleep(random.uniform(0, 0.01 * 2**attempt))
         raise StorageError(f"dynamodb: thread {req.thread_id!r} stayed busy; try again", details={"table": self.table})
 
-    def _transact(self, items: list[dict[str, Any]], thread_id: str) -> str:
+    def _transact(self, items: list[dict[str, Any]], thread_id: str, user_id: str) -> str:
         """One attempt: ``written``, ``exists`` (already stored) or ``conflict`` (retry)."""
         from botocore.exceptions import BotoCoreError, ClientError
 
@@ -160,6 +172,8 @@ class DynamoDBStore(DynamoTable, Store):
                 raise ConflictError(
                     f"thread {thread_id!r} belongs to another user", details={"thread_id": thread_id}
                 ) from None
+            if reasons[4:5] == ["ConditionalCheckFailed"]:
+                raise erased_conflict(user_id) from None
             if _RETRYABLE_REASONS & set(reasons):
                 return "conflict"
             raise self._failure("record the turn", exc) from exc
@@ -689,6 +703,13 @@ class DynamoDBStore(DynamoTable, Store):
                 out.other += 1
         self._delete_keys("delete a thread", items)
         return out
+
+    def _mark_erased(self, tenant_id: str, user_key: str, at: float) -> None:
+        with self._errors("mark an erasure"):
+            self.client.put_item(
+                TableName=self.table,
+                Item={"PK": _s(_erased_pk(tenant_id, user_key)), "SK": _s("ERASED"), "erased_at": _n(at)},
+            )
 
     def _erase_user(self, tenant_id: str, user_id: str) -> Erasure:
         out = Erasure()

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from mastra.errors import ConflictError
-from mastra.storage.base import Store
+from mastra.storage.base import Store, erased_conflict, erased_user_key
 from mastra.storage.models import (
     Erasure,
     EventRecord,
@@ -30,7 +30,7 @@ from mastra.storage.models import (
 )
 from mastra.storage.sqlite_db import SQLiteDatabase
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS threads (
     tenant_id TEXT NOT NULL, thread_id TEXT NOT NULL, user_id TEXT NOT NULL,
@@ -91,6 +91,13 @@ CREATE TABLE IF NOT EXISTS tenants (
     tenant_id TEXT PRIMARY KEY, body TEXT NOT NULL
 ) WITHOUT ROWID;
 """
+# Version 5: erasure markers (a hash of the user id, and when), checked by every turn write.
+_MIGRATE_5 = """
+CREATE TABLE IF NOT EXISTS erasures (
+    tenant_id TEXT NOT NULL, user_key TEXT NOT NULL, erased_at REAL NOT NULL,
+    PRIMARY KEY (tenant_id, user_key)
+) WITHOUT ROWID;
+"""
 _MESSAGE_COLUMNS = (
     "tenant_id, thread_id, message_id, role, content, user_id, request_id, agent_id, created_at, expires_at, "
     "content_ref"
@@ -109,7 +116,7 @@ class SQLiteStore(Store):
             conn = self.db.conn()
             found = conn.execute("PRAGMA user_version").fetchone()[0]
             if found < SCHEMA_VERSION:  # one transaction: a crash mid-migration leaves the old schema
-                steps = ([_SCHEMA] if found < 3 else []) + [_MIGRATE_4]
+                steps = ([_SCHEMA] if found < 3 else []) + ([_MIGRATE_4] if found < 4 else []) + [_MIGRATE_5]
                 conn.executescript(
                     "BEGIN IMMEDIATE;" + "".join(steps) + f"PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
                 )
@@ -133,6 +140,12 @@ class SQLiteStore(Store):
                     f"thread {req.thread_id!r} belongs to another user",
                     details={"thread_id": req.thread_id},
                 )
+            erased = conn.execute(
+                "SELECT erased_at FROM erasures WHERE tenant_id = ? AND user_key = ?",
+                (req.tenant_id, erased_user_key(req.user_id)),
+            ).fetchone()
+            if erased is not None and req.created_at <= erased[0]:
+                raise erased_conflict(req.user_id)
             inserted = conn.execute(
                 "INSERT OR IGNORE INTO requests VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -579,6 +592,14 @@ class SQLiteStore(Store):
                 "DELETE FROM working_memory_changes WHERE tenant_id = ? AND user_id = ?", key
             ).rowcount
         return out
+
+    def _mark_erased(self, tenant_id: str, user_key: str, at: float) -> None:
+        with self.db.transaction("mark an erasure") as conn:
+            conn.execute(
+                "INSERT INTO erasures VALUES (?, ?, ?) ON CONFLICT (tenant_id, user_key) DO UPDATE "
+                "SET erased_at = excluded.erased_at",
+                (tenant_id, user_key, at),
+            )
 
     def purge_expired(self) -> int:
         now = self.clock()
