@@ -11,6 +11,8 @@ import json
 import time
 from typing import TYPE_CHECKING, Any
 
+from mastra.cli_args import assignments
+
 if TYPE_CHECKING:
     from mastra.runtime import Runtime
     from mastra.storage.models import Erasure
@@ -115,7 +117,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
     rt = _runtime()
     tenant = rt.settings.tenant_id
     patch: dict[str, Any] = {name: None for name in args.remove}
-    patch.update(_assignments(args.set))
+    patch.update(assignments(args.set))
     if patch or args.expect_version is not None:
         wm = rt.memory.patch_working_memory(tenant, args.user, patch, expected_version=args.expect_version)
     else:
@@ -219,22 +221,6 @@ def _paging(p: argparse.ArgumentParser) -> None:
     p.add_argument("--limit", type=int, default=50, help="page size (1-200, default 50)")
     p.add_argument("--cursor", help="next_cursor of the previous page")
     p.add_argument("--json", action="store_true")
-
-
-def _assignments(pairs: list[str]) -> dict[str, Any]:
-    """``--set name=value`` pairs; a value that parses as JSON is that JSON (so ``null`` removes)."""
-    from mastra.errors import InvalidRequestError
-
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        name, sep, raw = pair.partition("=")
-        if not sep or not name:
-            raise InvalidRequestError(f"--set takes name=value, not {pair!r}")
-        try:
-            out[name] = json.loads(raw)
-        except ValueError:
-            out[name] = raw
-    return out
 
 
 def _report(what: str, erased: Erasure, as_json: bool) -> int:

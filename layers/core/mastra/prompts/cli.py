@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mastra.cli_args import assignments
+
 if TYPE_CHECKING:
     from mastra.prompts.registry import PromptService
 
@@ -42,15 +44,7 @@ def _variables(specs: list[str]) -> list[dict[str, Any]]:
 def _values(pairs: list[str], file: str | None) -> dict[str, Any]:
     """Sample values: ``--set name=value`` (JSON if it parses, else a string) and/or ``--vars FILE.json``."""
     values: dict[str, Any] = json.loads(Path(file).read_text()) if file else {}
-    for pair in pairs:
-        key, sep, raw = pair.partition("=")
-        if not sep or not key:
-            raise SystemExit(f"error: --set takes name=value, not {pair!r}")
-        try:
-            values[key] = json.loads(raw)
-        except ValueError:
-            values[key] = raw
-    return values
+    return values | assignments(pairs)
 
 
 def cmd_list(args: argparse.Namespace) -> int:

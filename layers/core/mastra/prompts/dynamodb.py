@@ -84,10 +84,7 @@ class DynamoDBPromptStore(DynamoTable, PromptStore):
         raise StorageError(f"dynamodb: could not number a new version of {version.id!r}", details={"table": self.table})
 
     def get_version(self, prompt_id: str, version: int) -> PromptVersion | None:
-        with self._errors("read a prompt version"):
-            item = self.client.get_item(
-                TableName=self.table, Key={"PK": _s(_pk(prompt_id)), "SK": _s(_version_sk(version))}
-            ).get("Item")
+        item = self._get_item("read a prompt version", _pk(prompt_id), _version_sk(version))
         return None if item is None else PromptVersion.model_validate_json(item["body"]["S"])
 
     def _prefixed(self, what: str, prompt_id: str, prefix: str, **params: Any) -> list[dict[str, Any]]:
@@ -130,10 +127,7 @@ class DynamoDBPromptStore(DynamoTable, PromptStore):
 
     # ---- labels ------------------------------------------------------------------------------------
     def get_label(self, prompt_id: str, name: str) -> Label | None:
-        with self._errors("read a prompt label"):
-            item = self.client.get_item(
-                TableName=self.table, Key={"PK": _s(_pk(prompt_id)), "SK": _s(f"LABEL#{name}")}, ConsistentRead=True
-            ).get("Item")
+        item = self._get_item("read a prompt label", _pk(prompt_id), f"LABEL#{name}", consistent=True)
         return None if item is None else Label.model_validate_json(item["body"]["S"])
 
     def labels(self, prompt_id: str) -> list[Label]:

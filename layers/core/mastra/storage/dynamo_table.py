@@ -74,6 +74,14 @@ class DynamoTable:
         except (ClientError, BotoCoreError) as exc:
             raise self._failure(action, exc) from exc
 
+    def _get_item(self, what: str, pk: str, sk: str, *, consistent: bool = False) -> dict[str, Any] | None:
+        """One item by its key (None if absent); ``consistent`` reads the latest write."""
+        with self._errors(what):
+            item: dict[str, Any] | None = self.client.get_item(
+                TableName=self.table, Key={"PK": _s(pk), "SK": _s(sk)}, ConsistentRead=consistent
+            ).get("Item")
+        return item
+
     def _batch_write(self, what: str, requests: list[dict[str, Any]], retries: int = 6) -> None:
         """BatchWriteItem 25 at a time, resending what DynamoDB left unprocessed (throttling)."""
         import random

@@ -220,10 +220,7 @@ class DynamoDBStore(DynamoTable, Store):
         return int(items[0]["SK"]["S"][2:]) if items else 0
 
     def get_model_version(self, kind: str, version: int) -> ModelVersion | None:
-        with self._errors("read a model version"):
-            item = self.client.get_item(
-                TableName=self.table, Key={"PK": _s(_model_pk(kind)), "SK": _s(_version_sk(version))}
-            ).get("Item")
+        item = self._get_item("read a model version", _model_pk(kind), _version_sk(version))
         return None if item is None else self._model_version(item)
 
     def _model_versions(self, kind: str) -> list[ModelVersion]:
@@ -241,10 +238,7 @@ class DynamoDBStore(DynamoTable, Store):
         return ModelVersion.model_validate_json(item["body"]["S"]).model_copy(update={"status": item["status"]["S"]})
 
     def _champion_number(self, kind: str) -> int | None:
-        with self._errors("read the champion"):
-            item = self.client.get_item(
-                TableName=self.table, Key={"PK": _s(_model_pk(kind)), "SK": _s("CHAMPION")}, ConsistentRead=True
-            ).get("Item")
+        item = self._get_item("read the champion", _model_pk(kind), "CHAMPION", consistent=True)
         return None if item is None else int(item["version"]["N"])
 
     def _swap_champion(self, kind: str, new: int, old: int | None) -> None:
@@ -359,19 +353,11 @@ class DynamoDBStore(DynamoTable, Store):
 
     # ---- reads ---------------------------------------------------------------------------------
     def get_thread(self, tenant_id: str, thread_id: str) -> Thread | None:
-        with self._errors("read a thread"):
-            item = self.client.get_item(
-                TableName=self.table,
-                Key={"PK": _s(_thread_pk(tenant_id, thread_id)), "SK": _s("META")},
-                ConsistentRead=True,
-            ).get("Item")
+        item = self._get_item("read a thread", _thread_pk(tenant_id, thread_id), "META", consistent=True)
         return self._thread(tenant_id, thread_id, item) if item else None
 
     def _request(self, tenant_id: str, request_id: str) -> RequestRecord | None:
-        with self._errors("read a request"):
-            item = self.client.get_item(
-                TableName=self.table, Key={"PK": _s(_request_pk(tenant_id, request_id)), "SK": _s("REQ")}
-            ).get("Item")
+        item = self._get_item("read a request", _request_pk(tenant_id, request_id), "REQ")
         if not item:
             return None
         return RequestRecord(
@@ -542,12 +528,8 @@ class DynamoDBStore(DynamoTable, Store):
         return [self._message(tenant_id, thread_id, i) for i in items if i["SK"]["S"] != f"M#{message_id}"][:limit]
 
     def _working_memory(self, tenant_id: str, user_id: str) -> WorkingMemory | None:
-        with self._errors("read working memory"):
-            item = self.client.get_item(
-                TableName=self.table,
-                Key={"PK": _s(_user_pk(tenant_id, user_id)), "SK": _s("WM")},
-                ConsistentRead=True,  # a merge must start from the latest version
-            ).get("Item")
+        # Consistent: a merge must start from the latest version.
+        item = self._get_item("read working memory", _user_pk(tenant_id, user_id), "WM", consistent=True)
         if item is None:
             return None
         return WorkingMemory(
@@ -615,12 +597,7 @@ class DynamoDBStore(DynamoTable, Store):
         ]
 
     def _summary(self, tenant_id: str, thread_id: str) -> ThreadSummary | None:
-        with self._errors("read a summary"):
-            item = self.client.get_item(
-                TableName=self.table,
-                Key={"PK": _s(_thread_pk(tenant_id, thread_id)), "SK": _s("SUMMARY")},
-                ConsistentRead=True,
-            ).get("Item")
+        item = self._get_item("read a summary", _thread_pk(tenant_id, thread_id), "SUMMARY", consistent=True)
         return None if item is None else ThreadSummary.model_validate_json(item["body"]["S"])
 
     def _write_summary(self, summary: ThreadSummary) -> bool:
@@ -651,10 +628,7 @@ class DynamoDBStore(DynamoTable, Store):
             raise
 
     def get_tenant_config(self, tenant_id: str) -> TenantConfig | None:
-        with self._errors("read tenant settings"):
-            item = self.client.get_item(TableName=self.table, Key={"PK": _s(f"T#{tenant_id}"), "SK": _s("CONFIG")}).get(
-                "Item"
-            )
+        item = self._get_item("read tenant settings", f"T#{tenant_id}", "CONFIG")
         return None if item is None else TenantConfig.model_validate_json(item["body"]["S"])
 
     def _put_tenant_config(self, config: TenantConfig) -> None:
