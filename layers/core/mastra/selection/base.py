@@ -26,6 +26,9 @@ class Selection(BaseModel):
     fallback: bool = False
     fallback_reason: str | None = None
     router: str = ""
+    topic: str | None = Field(
+        None, description="The kind of request: the label of its nearest prototype, e.g. 'banking/transfer'."
+    )
     elapsed_ms: float = 0.0
 
 
