@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from mastra import __version__
 from mastra.api import errors
-from mastra.api.routes import agents, chat, health, memory, prompts
+from mastra.api.routes import agents, chat, health, memory, prompts, ui
 from mastra.runtime import Runtime, get_runtime
 
 
@@ -21,4 +21,5 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     errors.install(app)
     for module in (chat, agents, prompts, memory, health):
         app.include_router(module.router)
+    app.include_router(ui.router)  # the console page at /ui
     return app
