@@ -25,7 +25,7 @@ def client(runtime) -> TestClient:  # type: ignore[no-untyped-def]
         ("/ui/icon.svg", "image/svg+xml"),
     ],
 )
-def test_each_file_is_served_with_its_type_and_a_strict_policy(client: TestClient, path: str, content_type: str) -> None:
+def test_each_file_is_served_with_its_type_and_a_policy(client: TestClient, path: str, content_type: str) -> None:
     response = client.get(path)
     assert response.status_code == 200
     assert response.headers["content-type"] == content_type

@@ -259,8 +259,8 @@
     const by = stats.by || "agent";
 
     const table = el("table", { class: "stats-table" }, el("caption", {}, `Per ${by}`));
-    const head = ["", by, "requests", "p50 ms", "p99 ms", "reward", "reflection", "👍", "👎", "ratings", "comments",
-      "errors"];
+    const head = ["", by, "requests", "p50 ms", "p99 ms", "reward", "reflection", "thumbs up", "thumbs down", "ratings",
+      "comments", "errors"];
     table.append(el("thead", {}, el("tr", {}, ...head.map((h) => el("th", { scope: "col" }, h)))));
     const tbody = el("tbody");
     for (const g of groups) {
