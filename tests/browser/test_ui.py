@@ -115,7 +115,7 @@ def api(runtime) -> Iterator[SimpleNamespace]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def browser(api: SimpleNamespace) -> Iterator[SimpleNamespace]:
+def browser() -> Iterator[SimpleNamespace]:
     """A page in headless chromium, with what it requested and any problem it met."""
     try:
         from playwright.sync_api import sync_playwright
@@ -146,7 +146,7 @@ def browser(api: SimpleNamespace) -> Iterator[SimpleNamespace]:
         chromium.close()
 
 
-def test_chat_then_feedback_then_statistics(api: SimpleNamespace, browser: SimpleNamespace) -> None:
+def test_chat_then_feedback_then_statistics(browser: SimpleNamespace, api: SimpleNamespace) -> None:
     started = time.monotonic()
     page = browser.page
     page.goto(f"{api.url}/ui")
