@@ -23,8 +23,8 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def record_handler(record: SQSRecord) -> int:
-    request_id = record.message_attributes.get("request_id")
-    logger.set_correlation_id(request_id.string_value if request_id else None)
+    attribute = (record.raw_event.get("messageAttributes") or {}).get("request_id") or {}
+    logger.set_correlation_id(attribute.get("stringValue"))  # the request whose events these are
     return consume(record.body, runtime.get_runtime().store, on_applied=lambda events: emit(metrics, events))
 
 

@@ -96,7 +96,8 @@ def events_for_turn(request: RequestContext, response: ChatResponse) -> list[Eve
             )
         )
     kept = next((e for e in reversed(trace.executions) if e.agent_id == response.agent), None)
-    timings = {k: v for k, v in response.timings_ms.items() if k != "total"}
+    # The steps before Remember (which publishes this): what a rebuilt response also holds.
+    timings = {k: v for k, v in response.timings_ms.items() if k not in ("remember", "total")}
     events.append(
         RequestCompleted(
             event_id=f"{rid}:request.completed",

@@ -96,7 +96,7 @@ class RequestCompleted(_Event):
     prompt_ref: str | None = Field(None, description="The kept answer's prompt version.")
     attempts: int = Field(description="Agent executions, retries included.")
     reflection_score: float | None = Field(None, description="The kept answer's reflection score.")
-    latency_ms: float = Field(description="Total: arrival to the answer's reflection (the steps' sum).")
+    latency_ms: float = Field(description="The steps' sum up to the kept answer's reflection (before Remember).")
     timings_ms: dict[str, float] = Field(default_factory=dict, description="Per step (select_agent, ...).")
     errors: int = Field(0, description="Step failures the request recovered from.")
 
