@@ -1,13 +1,21 @@
-"""Store the turn and build the response (the pipeline's Remember state)."""
+"""Store the turn and build the response (the pipeline's Remember state).
 
-from aws_lambda_powertools import Logger
+No Tracer: it is on every request's critical path and its writes are short; the Tracer would add
+~75 ms to a cold start (see README "Monitoring"). Lambda's active tracing still records the invocation.
+"""
+
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from mastra.stats.metrics import NAMESPACE, SERVICE, STEP_LATENCY, timed
 from mastra.steps import remember
 
 logger = Logger()
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 
 
+@metrics.log_metrics
 @logger.inject_lambda_context(correlation_id_path="request.request_id")
 def handler(event: dict, context: LambdaContext) -> dict:
-    return remember(event)
+    with timed(metrics, STEP_LATENCY, step="remember"):
+        return remember(event)

@@ -16,12 +16,19 @@ from mastra.runtime import Runtime
 def test_a_request_emits_its_events_in_order_and_they_land_in_the_store(runtime: Runtime) -> None:
     r = runtime.chat(ChatRequest(message="how do i transfer money to my savings account", user_id="ana"))
     stored = runtime.store.list_events("default", r.request_id)  # MASTRA_EVENTS=local: straight to the store
-    assert [e.type for e in stored] == ["request.received", "agent.selected", "agent.completed", "reflection.verdict"]
+    assert [e.type for e in stored] == [
+        "request.received",
+        "agent.selected",
+        "agent.completed",
+        "reflection.verdict",
+        "request.completed",
+    ]
     assert [e.event_id for e in stored] == [
         f"{r.request_id}:request.received",
         f"{r.request_id}:agent.selected",
         f"{r.request_id}:agent.completed:1",
         f"{r.request_id}:reflection.verdict:1",
+        f"{r.request_id}:request.completed",
     ]
     times = [e.occurred_at for e in stored]
     assert times == sorted(times) and times[-1] - times[0] < 5

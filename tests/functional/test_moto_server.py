@@ -23,7 +23,7 @@ from tests.awsmock import ROLE_ARN, deploy, dispatch_lambda_in_process
 
 from mastra import aws
 from mastra.agents.agentset import AgentSet
-from mastra.invoke import load_handler_module
+from mastra.invoke import LambdaContext, load_handler_module
 from mastra.runtime import get_runtime
 from mastra.settings import EXAMPLE_AGENTS_DIR, get_settings
 
@@ -71,7 +71,7 @@ def api_event(name: str) -> dict:
 def test_the_api_function_answers_through_the_state_machine_over_http(stack: SimpleNamespace) -> None:
     api = load_handler_module(REPO, "api")
     api.app.state.runtime = get_runtime()  # the module may have been loaded by an earlier test
-    out = api.handler(api_event("api_chat"), None)
+    out = api.handler(api_event("api_chat"), LambdaContext("api"))
     assert out["statusCode"] == 200, out["body"]
     body = json.loads(out["body"])
     assert body["agent"] in {"utility", "math"} and "345" in body["answer"]
@@ -85,7 +85,7 @@ def test_the_api_function_answers_through_the_state_machine_over_http(stack: Sim
     assert [json.loads(m["Body"])["events"][0]["request_id"] for m in messages["Messages"]] == [body["request_id"]]
 
     # Bad input is a 4xx with a reason, and starts no execution.
-    bad = api.handler(api_event("api_chat_invalid"), None)
+    bad = api.handler(api_event("api_chat_invalid"), LambdaContext("api"))
     assert bad["statusCode"] == 422 and "message" in bad["body"]
     assert stack.calls["select_agent"] == 1
 

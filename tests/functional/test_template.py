@@ -359,3 +359,59 @@ def test_large_message_payloads_expire_with_the_stacks_retention(resources: dict
     memory = rules["ExpireMemoryPayloads"]
     assert memory["Prefix"] == "memory/" and memory["NoncurrentVersionExpiration"] == {"NoncurrentDays": 1}
     assert memory["ExpirationInDays"] == {"!If": ["HasRetention", {"!Ref": "RetentionDays"}, {"!Ref": "AWS::NoValue"}]}
+
+
+# ---- monitoring: the dashboard and alarms read metrics the functions emit --------------------------
+
+
+def _dashboard(resources: dict[str, Any]) -> dict[str, Any]:
+    import json
+
+    body, names = resources["Dashboard"]["Properties"]["DashboardBody"]["!Sub"]
+    assert set(names) == {"DLQName"}
+    text = re.sub(r"\$\{(LatencyAlarmMs|RewardAlarmThreshold)\}", "1", body)
+    return json.loads(re.sub(r"\$\{[\w.:]+\}", "x", text))  # type: ignore[no-any-return]
+
+
+def test_dashboard_and_alarms_read_only_metrics_the_code_emits(resources: dict[str, Any]) -> None:
+    from mastra.pipeline import STEPS
+    from mastra.stats.metrics import METRIC_NAMES, NAMESPACE, SERVICE
+
+    read: set[str] = set()
+    for widget in _dashboard(resources)["widgets"]:
+        for metric in widget["properties"].get("metrics", []):
+            namespace, name, *dims = [m for m in metric if not isinstance(m, dict)]
+            if namespace == "AWS/SQS":
+                continue
+            assert namespace == NAMESPACE and dims[:2] == ["service", SERVICE], metric
+            if name == "StepLatency":
+                assert dims[2] == "step" and dims[3] in STEPS
+            read.add(name)
+    for logical in ("ErrorRateAlarm", "LatencyP99Alarm", "RewardDropAlarm"):
+        props = resources[logical]["Properties"]
+        stats = [m["MetricStat"]["Metric"] for m in props.get("Metrics", []) if "MetricStat" in m] or [props]
+        for metric in stats:
+            assert metric["Namespace"] == NAMESPACE, logical
+            assert metric["Dimensions"] == [{"Name": "service", "Value": SERVICE}], logical
+            read.add(metric["MetricName"])
+        assert props["AlarmActions"] == {"!If": ["HasAlarmEmail", [{"!Ref": "AlarmTopic"}], {"!Ref": "AWS::NoValue"}]}
+    assert read <= METRIC_NAMES, read - METRIC_NAMES
+    assert {"Requests", "RequestErrors", "RequestLatency", "Reward", "StepLatency"} <= read
+
+
+def test_every_function_logs_and_emits_metrics_with_powertools() -> None:
+    for path in (REPO / "functions").glob("*/app.py"):
+        source = path.read_text()
+        assert "Logger()" in source and "Metrics(namespace=NAMESPACE, service=SERVICE)" in source, path
+        assert "@metrics.log_metrics" in source and "inject_lambda_context" in source, path
+
+
+def test_alarms_cover_errors_latency_dead_letters_and_reward(resources: dict[str, Any]) -> None:
+    rate = resources["ErrorRateAlarm"]["Properties"]
+    (expression,) = [m for m in rate["Metrics"] if m.get("ReturnData")]
+    assert "errors / requests" in expression["Expression"] and rate["Threshold"] == 0.05
+    p99 = resources["LatencyP99Alarm"]["Properties"]
+    assert p99["ExtendedStatistic"] == "p99" and p99["Threshold"] == {"!Ref": "LatencyAlarmMs"}
+    reward = resources["RewardDropAlarm"]["Properties"]
+    assert reward["ComparisonOperator"] == "LessThanThreshold" and reward["Statistic"] == "Average"
+    assert resources["EventsDLQAlarm"]["Type"] == "AWS::CloudWatch::Alarm"

@@ -256,6 +256,27 @@ def cmd_pipeline(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_event_schemas(args: argparse.Namespace) -> int:
+    """The events' JSON Schemas: print, ``--write`` them, or ``--check`` the committed ones."""
+    from mastra.events import schemas
+
+    directory = Path(args.output)
+    if args.check:
+        stale = schemas.stale(directory)
+        if stale:
+            names = ", ".join(stale)
+            print(f"{directory}: out of date ({names}): run `mastra events schemas --write`", file=sys.stderr)
+            return 1
+        print(f"{directory} is up to date")
+        return 0
+    if args.write:
+        written = schemas.write(directory)
+        print(f"wrote {len(written)} schemas to {directory}")
+        return 0
+    _print_json({name: json.loads(text) for name, text in schemas.schema_files().items()})
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mastra", description="Orchestrate AI agents: route, run, reflect, remember.")
     parser.add_argument("--home", help="data directory (default ~/.mastra; env MASTRA_HOME)")
@@ -332,6 +353,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="fail if --output differs")
     p.add_argument("--output", default="statemachines/request_pipeline.asl.json")
     p.set_defaults(func=cmd_pipeline)
+
+    p = sub.add_parser("events", help="the pipeline events' JSON Schemas (docs/events/)")
+    p.add_argument("format", choices=["schemas"])
+    p.add_argument("--write", action="store_true", help="write them to --output")
+    p.add_argument("--check", action="store_true", help="fail if --output differs")
+    p.add_argument("--output", default="docs/events")
+    p.set_defaults(func=cmd_event_schemas)
+
+    from mastra.stats.cli import add_commands as add_stats_commands
+
+    add_stats_commands(sub)
     from mastra.memory import cli as memory_cli  # argparse wiring only: its commands import lazily
 
     memory_cli.add_commands(sub)

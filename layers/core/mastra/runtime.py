@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from mastra.registry import ModelRegistry
     from mastra.selection.service import RoutingService
     from mastra.sentiment.service import SentimentService
+    from mastra.stats import StatsService
     from mastra.storage import Store
 
 
@@ -208,6 +209,13 @@ class Runtime:
         from mastra.events import NullPublisher
 
         return NullPublisher()
+
+    @component
+    def stats(self) -> StatsService:
+        """Per-agent, prompt-version and topic statistics aggregated from events, on the store's backend."""
+        from mastra.stats import StatsService, stats_store_for
+
+        return StatsService(stats_store_for(self.store))
 
     @component
     def registry(self) -> ModelRegistry:

@@ -15,8 +15,8 @@ from pydantic import BaseModel, Field
 from mastra.encoder.wire import EncodedMessage
 from mastra.errors import EventPublishError, MastraError
 from mastra.events.build import events_for_turn
-from mastra.events.consumer import event_records
-from mastra.events.models import Event
+from mastra.events.consumer import record_batch
+from mastra.events.models import Event, EventBatch
 from mastra.models import (
     AttemptSummary,
     ChatResponse,
@@ -343,6 +343,6 @@ def _publish(rt: Runtime, events: list[Event]) -> None:
     except EventPublishError as exc:
         log.warning("publishing %d events failed (%s); storing them directly", len(events), exc.message)
         try:
-            rt.store.record_events(event_records(events))
+            record_batch(EventBatch(events=events), rt.store)  # stored and counted, as the consumer would
         except MastraError as fallback:
             raise EventPublishError(f"{exc.message}; storing them directly failed too: {fallback.message}") from exc

@@ -6,9 +6,12 @@ from mastra.events.models import (
     AgentSelected,
     Event,
     EventBatch,
+    FeedbackReceived,
     ReflectionVerdict,
+    RequestCompleted,
     RequestFailed,
     RequestReceived,
+    RewardAssigned,
 )
 
 __all__ = [
@@ -18,8 +21,11 @@ __all__ = [
     "EventBatch",
     "EventPublishError",
     "EventPublisher",
+    "FeedbackReceived",
     "NullPublisher",
     "ReflectionVerdict",
+    "RequestCompleted",
     "RequestFailed",
     "RequestReceived",
+    "RewardAssigned",
 ]

@@ -12,6 +12,7 @@ from mastra.events.models import (
     AgentSelected,
     Event,
     ReflectionVerdict,
+    RequestCompleted,
     RequestFailed,
     RequestReceived,
 )
@@ -94,6 +95,25 @@ def events_for_turn(request: RequestContext, response: ChatResponse) -> list[Eve
                 chosen=r.chosen,
             )
         )
+    kept = next((e for e in reversed(trace.executions) if e.agent_id == response.agent), None)
+    # The steps before Remember (which publishes this): what a rebuilt response also holds.
+    timings = {k: v for k, v in response.timings_ms.items() if k not in ("remember", "total")}
+    events.append(
+        RequestCompleted(
+            event_id=f"{rid}:request.completed",
+            occurred_at=clock,
+            tenant_id=tenant,
+            request_id=rid,
+            agent_id=response.agent,
+            topic=sel.topic or sel.agent_id or response.agent,  # None reads as the selected agent
+            prompt_ref=kept.prompt.ref if kept and kept.prompt else None,
+            attempts=len(trace.executions),
+            reflection_score=response.reflection.score if trace.reflections else None,
+            latency_ms=round(sum(timings.values()), 3),
+            timings_ms=timings,
+            errors=len(trace.errors),
+        )
+    )
     return events
 
 

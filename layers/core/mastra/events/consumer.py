@@ -1,4 +1,5 @@
-"""Consuming event batches: validate, then store idempotently (the event id is the key).
+"""Consuming event batches: validate, store idempotently (the event id is the key), then add them
+to the hourly stats (``mastra.stats``), each event once even when the batch is redelivered.
 
 On AWS the event-consumer Lambda calls :func:`consume` for each SQS record through Powertools
 batch processing, so one bad message is reported as a partial failure (retried, then parked in
@@ -7,7 +8,7 @@ the dead-letter queue) and never drops the others.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from mastra.events.models import Event, EventBatch
 from mastra.storage.base import Store
@@ -30,12 +31,18 @@ def event_records(events: Sequence[Event]) -> list[EventRecord]:
     ]
 
 
-def record_batch(batch: EventBatch, store: Store) -> int:
-    """Store a batch; returns how many events it held (re-delivery stores nothing twice)."""
+def record_batch(batch: EventBatch, store: Store, *, on_applied: Callable[[list[Event]], None] | None = None) -> int:
+    """Store a batch and aggregate it; returns how many events it held (re-delivery stores and
+    counts nothing twice). ``on_applied`` gets the events counted now (for metrics)."""
+    from mastra.stats.service import aggregate, stats_store_for
+
     store.record_events(event_records(batch.events))
+    applied = aggregate(batch.events, stats_store_for(store))
+    if on_applied is not None:
+        on_applied(applied)
     return len(batch.events)
 
 
-def consume(body: str, store: Store) -> int:
+def consume(body: str, store: Store, *, on_applied: Callable[[list[Event]], None] | None = None) -> int:
     """One queue message: raises (pydantic ``ValidationError``) on anything that is not a batch."""
-    return record_batch(EventBatch.model_validate_json(body), store)
+    return record_batch(EventBatch.model_validate_json(body), store, on_applied=on_applied)

@@ -86,6 +86,47 @@ class RequestFailed(_Event):
     message: str
 
 
+class RequestCompleted(_Event):
+    """A request answered: what the stats aggregate per agent, prompt version and topic."""
+
+    type: Literal["request.completed"] = "request.completed"
+    version: Literal[1] = 1
+    agent_id: str = Field(description="The agent whose answer was kept.")
+    topic: str | None = Field(None, description="Selection.topic (None: the selected agent id).")
+    prompt_ref: str | None = Field(None, description="The kept answer's prompt version.")
+    attempts: int = Field(description="Agent executions, retries included.")
+    reflection_score: float | None = Field(None, description="The kept answer's reflection score.")
+    latency_ms: float = Field(description="The steps' sum up to the kept answer's reflection (before Remember).")
+    timings_ms: dict[str, float] = Field(default_factory=dict, description="Per step (select_agent, ...).")
+    errors: int = Field(0, description="Step failures the request recovered from.")
+
+
+class FeedbackReceived(_Event):
+    type: Literal["feedback.received"] = "feedback.received"
+    version: Literal[1] = 1
+    user_id: str
+    agent_id: str
+    topic: str | None = None
+    prompt_ref: str | None = None
+    thumbs: Literal["up", "down"] | None = None
+    rating: int | None = Field(None, ge=1, le=5)
+    has_comment: bool = False
+    comment_sentiment: float | None = None
+    replaced: bool = False
+
+
+class RewardAssigned(_Event):
+    type: Literal["reward.assigned"] = "reward.assigned"
+    version: Literal[1] = 1
+    agent_id: str
+    topic: str | None = None
+    prompt_ref: str | None = None
+    reward: float
+    previous_reward: float | None = None
+    revision: int
+    components: dict[str, float] = Field(default_factory=dict)
+
+
 def _kind(value: Any) -> str:
     if isinstance(value, dict):
         return f"{value.get('type')}/{value.get('version')}"
@@ -97,7 +138,10 @@ Event = Annotated[
     | Annotated[AgentSelected, Tag("agent.selected/1")]
     | Annotated[AgentCompleted, Tag("agent.completed/1")]
     | Annotated[ReflectionVerdict, Tag("reflection.verdict/1")]
-    | Annotated[RequestFailed, Tag("request.failed/1")],
+    | Annotated[RequestFailed, Tag("request.failed/1")]
+    | Annotated[RequestCompleted, Tag("request.completed/1")]
+    | Annotated[FeedbackReceived, Tag("feedback.received/1")]
+    | Annotated[RewardAssigned, Tag("reward.assigned/1")],
     Discriminator(_kind),
 ]
 
@@ -109,3 +153,16 @@ class EventBatch(BaseModel):
 
     schema_version: Literal[1] = 1
     events: list[Event] = Field(min_length=1, max_length=50)
+
+
+#: Every event model, for the JSON Schemas under docs/events/ (``mastra events schemas``).
+EVENT_MODELS: tuple[type[_Event], ...] = (
+    RequestReceived,
+    AgentSelected,
+    AgentCompleted,
+    ReflectionVerdict,
+    RequestFailed,
+    RequestCompleted,
+    FeedbackReceived,
+    RewardAssigned,
+)

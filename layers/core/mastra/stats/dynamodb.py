@@ -1,0 +1,139 @@
+"""Stats in the single DynamoDB table (tenant first, no Scan):
+
+    item     PK                                   SK                    attributes
+    bucket   T#<tenant>#STATS#<dim>#<yyyy-mm-dd>   <hour, 10 digits>#<key>   k, hour, c_<counter> (numbers)
+    marker   T#<tenant>#STATSEEN#<event id>        SEEN                  expires_at (TTL)
+
+A day of one dimension is one partition: a window is one ``Query`` per day (``SK BETWEEN``).
+Counters are ``ADD``-ed. An update is one ``TransactWriteItems``: its marker (only if absent) and
+its buckets' ``ADD``s; a batch is first tried as one transaction (each bucket item once, the
+events' additions summed), and only if a marker already exists (a redelivery) event by event.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from mastra.errors import StorageError
+from mastra.stats.models import HOUR, Bucket, BucketKey, Dimension, Update
+from mastra.stats.store import MARKER_TTL_S, StatsStore
+from mastra.storage.dynamo_table import DynamoTable, _n, _s
+
+MAX_ITEMS = 100  # TransactWriteItems' limit
+CONFLICT_RETRIES = 6
+
+
+def _day(hour: int) -> str:
+    return datetime.fromtimestamp(hour, UTC).strftime("%Y-%m-%d")
+
+
+def _pk(tenant: str, dim: str, hour: int) -> str:
+    return f"T#{tenant}#STATS#{dim}#{_day(hour)}"
+
+
+def _reasons(exc: StorageError) -> list[str]:
+    from botocore.exceptions import ClientError
+
+    cause = exc.__cause__
+    if not isinstance(cause, ClientError):
+        return []
+    return [str(r.get("Code")) for r in cause.response.get("CancellationReasons", [])] or [
+        str(cause.response.get("Error", {}).get("Code"))
+    ]
+
+
+class DynamoDBStatsStore(DynamoTable, StatsStore):
+    backend = "dynamodb"
+
+    @classmethod
+    def sharing(cls, table: DynamoTable) -> DynamoDBStatsStore:
+        """A stats store on another store's table and client (the turn store's)."""
+        return cls(table.table, client=table._client)
+
+    # ---- writes ------------------------------------------------------------------------------------
+    def _marker(self, u: Update) -> dict[str, Any]:
+        return {
+            "Put": {
+                "TableName": self.table,
+                "Item": {
+                    "PK": _s(f"T#{u.tenant_id}#STATSEEN#{u.event_id}"),
+                    "SK": _s("SEEN"),
+                    "expires_at": _n(int(u.at + MARKER_TTL_S)),
+                },
+                "ConditionExpression": "attribute_not_exists(PK)",
+            }
+        }
+
+    def _add(self, tenant: str, b: BucketKey, add: dict[str, float]) -> dict[str, Any]:
+        names = {f"#c{i}": f"c_{name}" for i, name in enumerate(add)}
+        values: dict[str, Any] = {f":v{i}": _n(float(v)) for i, v in enumerate(add.values())}
+        values |= {":k": _s(b.key), ":h": _n(b.hour)}
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": {"PK": _s(_pk(tenant, b.dim, b.hour)), "SK": _s(f"{b.hour:010d}#{b.key}")},
+                "UpdateExpression": "SET k = :k, #hour = :h ADD " + ", ".join(f"#c{i} :v{i}" for i in range(len(add))),
+                "ExpressionAttributeNames": names | {"#hour": "hour"},
+                "ExpressionAttributeValues": values,
+            }
+        }
+
+    def _items(self, updates: Iterable[Update]) -> list[dict[str, Any]]:
+        """Markers, then each bucket item once with the updates' additions summed."""
+        updates = list(updates)
+        summed: dict[tuple[str, BucketKey], dict[str, float]] = {}
+        for u in updates:
+            for b, add in u.counters.items():
+                into = summed.setdefault((u.tenant_id, b), {})
+                for name, value in add.items():
+                    into[name] = into.get(name, 0.0) + value
+        return [self._marker(u) for u in updates] + [self._add(t, b, add) for (t, b), add in summed.items()]
+
+    def _transact(self, items: list[dict[str, Any]]) -> bool:
+        """Write all or nothing; False if a marker existed (applied before). Conflicts are retried."""
+        for attempt in range(CONFLICT_RETRIES + 1):
+            try:
+                with self._errors("update stats"):
+                    self.client.transact_write_items(TransactItems=items)
+                return True
+            except StorageError as exc:
+                reasons = _reasons(exc)
+                if "ConditionalCheckFailed" in reasons or "ConditionalCheckFailedException" in reasons:
+                    return False
+                if "TransactionConflict" not in reasons or attempt == CONFLICT_RETRIES:
+                    raise
+                time.sleep(random.uniform(0, 0.01 * 2**attempt))
+        return False  # pragma: no cover - the loop returns or raises
+
+    def _apply(self, updates: list[Update]) -> list[Update]:
+        items = self._items(updates)
+        if len(updates) > 1 and len(items) <= MAX_ITEMS and self._transact(items):
+            return updates  # the common case: a new batch, one transaction
+        return [u for u in updates if self._transact(self._items([u]))]
+
+    # ---- reads -------------------------------------------------------------------------------------
+    def buckets(self, tenant_id: str, dim: Dimension, since_hour: int, until_hour: int) -> list[Bucket]:
+        out: list[Bucket] = []
+        day = since_hour - since_hour % 86400
+        while day <= until_hour:
+            lo, hi = max(since_hour, day), min(until_hour, day + 86400 - HOUR)
+            items = self._query(
+                "read stats",
+                limit=None,
+                TableName=self.table,
+                KeyConditionExpression="PK = :pk AND SK BETWEEN :lo AND :hi",
+                ExpressionAttributeValues={
+                    ":pk": _s(_pk(tenant_id, dim, day)),
+                    ":lo": _s(f"{lo:010d}#"),
+                    ":hi": _s(f"{hi:010d}#\uffff"),
+                },
+            )
+            for item in items:
+                counters = {name[2:]: float(v["N"]) for name, v in item.items() if name.startswith("c_")}
+                out.append(Bucket(tenant_id, dim, item["k"]["S"], int(item["hour"]["N"]), counters))
+            day += 86400
+        return out
