@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from mastra.runtime import Runtime
 from mastra.selection.bandit import BanditConfig, BanditPolicy, InMemoryArmStats, RouterOnly
@@ -31,13 +33,13 @@ RESULTS = Path(__file__).resolve().parent / "results" / "bandit_sim.json"
 
 def run(
     seed: int, *, half_life_s: float, quiet_s: float, epsilon: float, prior_strength: float, runtime: Runtime
-) -> dict:
+) -> dict[str, Any]:
     clock = FakeClock()
     stats = InMemoryArmStats(half_life_s=half_life_s, clock=clock)
     policy = BanditPolicy(
         stats,
         BanditConfig(epsilon=epsilon, prior_strength=prior_strength, ttl_s=5.0),
-        rng=__import__("random").Random(seed),
+        rng=random.Random(seed),
         clock=clock,
         fallback_id=runtime.agents.registry.fallback_id,
     )
@@ -54,55 +56,76 @@ def run(
     return result
 
 
+def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    bad = [r["phases"]["bad"][BAD_TOPIC] for r in runs]
+    back = [r["phases"]["recovered"][BAD_TOPIC] for r in runs]
+    others = [
+        t["exploration_rate"]
+        for r in runs
+        for phase in r["phases"].values()
+        for label, t in phase.items()
+        if label != BAD_TOPIC
+    ]
+    never = None
+
+    def median(values: list[int | None]) -> int | None:  # None (never) sorts last
+        ranked = sorted(values, key=lambda v: float("inf") if v is None else v)
+        return ranked[len(ranked) // 2]
+
+    return {
+        "switch_after": [b["switch_after"] for b in bad],
+        "switch_after_median": median([b["switch_after"] for b in bad]),
+        "share_utility_last_50_mean": round(statistics.fmean(b["share_best_last_50"] for b in bad), 3),
+        "back_after": [k["switch_after"] for k in back],
+        "back_after_median": median([k["switch_after"] for k in back]) if back else never,
+        "share_math_last_50_mean": round(statistics.fmean(k["share_best_last_50"] for k in back), 3),
+        "exploration_rate_all": round(statistics.fmean(r["total"]["exploration_rate"] for r in runs), 4),
+        "exploration_rate_bad_topic": round(statistics.fmean(b["exploration_rate"] for b in bad), 4),
+        "exploration_rate_other_topics_max": max(others),
+        "regret_vs_oracle": {
+            "bandit": round(statistics.fmean(r["total"]["regret_vs_oracle"]["bandit"] for r in runs), 1),
+            "router_only": round(statistics.fmean(r["total"]["regret_vs_oracle"]["router_only"] for r in runs), 1),
+        },
+        "requests": runs[0]["total"]["requests"],
+        "select_ms_mean": round(statistics.fmean(r["select_ms_mean"] for r in runs), 3),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--half-life", type=float, default=600.0, help="seconds (one request per simulated second)")
-    parser.add_argument("--quiet", type=float, default=3600.0, help="seconds without traffic before math is fixed")
     parser.add_argument("--epsilon", type=float, default=0.10)
     parser.add_argument("--prior-strength", type=float, default=10.0)
     parser.add_argument("--json", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
 
+    results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory() as home:
         runtime = Runtime(Settings.from_env(home=Path(home)))
-        runs = [
-            run(s, half_life_s=args.half_life, quiet_s=args.quiet, epsilon=args.epsilon, prior_strength=args.prior_strength, runtime=runtime)
-            for s in range(args.seeds)
-        ]
+        for quiet in (6, 3, 0):  # half-lives without traffic between "math is fixed" and the next requests
+            runs = [
+                run(
+                    s,
+                    half_life_s=args.half_life,
+                    quiet_s=quiet * args.half_life,
+                    epsilon=args.epsilon,
+                    prior_strength=args.prior_strength,
+                    runtime=runtime,
+                )
+                for s in range(args.seeds)
+            ]
+            results[f"quiet_{quiet}_half_lives"] = {"summary": _summary(runs), "runs": runs}
         runtime.store.close()
-    bad = [r["phases"]["bad"][BAD_TOPIC] for r in runs]
-    back = [r["phases"]["recovered"][BAD_TOPIC] for r in runs]
-    others = [
-        t["exploration_rate"] for r in runs for label, t in r["phases"]["bad"].items() if label != BAD_TOPIC
-    ] + [t["exploration_rate"] for r in runs for label, t in r["phases"]["recovered"].items() if label != BAD_TOPIC]
-    print(f"{args.seeds} seeds, half-life {args.half_life:.0f} s, quiet {args.quiet:.0f} s, epsilon {args.epsilon}, n0 {args.prior_strength}")
-    print(f"{'seed':>4} {'switch':>7} {'util last50':>11} {'back':>6} {'math last50':>11} "
-          f"{'regret bandit':>13} {'regret router':>13} {'explore':>8}")
-    for r, b, k in zip(runs, bad, back, strict=True):
-        total = r["total"]
-        print(
-            f"{r['seed']:>4} {b['switch_after']!s:>7} {b['share_best_last_50']:>11.2f} {k['switch_after']!s:>6} "
-            f"{k['share_best_last_50']:>11.2f} {total['regret_vs_oracle']['bandit']:>13.1f} "
-            f"{total['regret_vs_oracle']['router_only']:>13.1f} {total['exploration_rate']:>8.3f}"
-        )
-    summary = {
-        "settings": vars(args) | {"json": str(args.json)},
-        "bad_topic": BAD_TOPIC,
-        "switch_after_median": statistics.median(b["switch_after"] or 10**9 for b in bad),
-        "share_utility_last_50_mean": round(statistics.fmean(b["share_best_last_50"] for b in bad), 3),
-        "back_after_median": statistics.median(k["switch_after"] or 10**9 for k in back),
-        "share_math_last_50_mean": round(statistics.fmean(k["share_best_last_50"] for k in back), 3),
-        "exploration_rate_other_topics_max": max(others),
-        "regret_vs_oracle_bandit_mean": round(statistics.fmean(r["total"]["regret_vs_oracle"]["bandit"] for r in runs), 1),
-        "regret_vs_oracle_router_mean": round(
-            statistics.fmean(r["total"]["regret_vs_oracle"]["router_only"] for r in runs), 1
-        ),
-        "select_ms_mean": round(statistics.fmean(r["select_ms_mean"] for r in runs), 3),
-    }
-    print(json.dumps(summary, indent=1))
+    print(
+        f"{args.seeds} seeds; half-life {args.half_life:.0f} s at 1 request/s; epsilon {args.epsilon}; "
+        f"n0 {args.prior_strength}; 500 requests with math bad on {BAD_TOPIC}, then 1000 with math fixed"
+    )
+    for name, result in results.items():
+        print(f"\n{name}")
+        print(json.dumps(result["summary"]))
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"summary": summary, "runs": runs}, indent=1))
+    args.json.write_text(json.dumps({"settings": vars(args) | {"json": str(args.json)}, **results}, indent=1))
     return 0
 
 

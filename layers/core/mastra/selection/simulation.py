@@ -101,9 +101,7 @@ def simulate(
             if served is not None and selection.topic is not None:
                 stats.record(tenant_id, selection.topic, served, reward)
             decision = selection.bandit
-            exploit = (
-                max(decision.means, key=decision.means.__getitem__) if decision and decision.means else served
-            )
+            exploit = max(decision.means, key=decision.means.__getitem__) if decision and decision.means else served
             candidates = [s.agent_id for s in selection.ranked] + [served or ""]
             best = max(candidates, key=topic.mean)
             log.append(
@@ -270,6 +268,8 @@ def select_step(runtime: Any, clock: Callable[[], float], tenant_id: str = "sim"
             received_at=clock(),
             new_thread=True,
         )
-        return Selection.model_validate(steps.select_agent({"request": request.model_dump()}, runtime=runtime)["selection"])
+        return Selection.model_validate(
+            steps.select_agent({"request": request.model_dump()}, runtime=runtime)["selection"]
+        )
 
     return route
