@@ -49,7 +49,7 @@ def run(
     started = time.perf_counter()
     log = simulate(select_step(runtime, clock), topics, scenario(quiet_s=quiet_s), stats, clock, seed=seed)
     elapsed = time.perf_counter() - started
-    result = summarise(log)
+    result: dict[str, Any] = summarise(log)
     result["seed"] = seed
     result["stats_reads"] = stats.reads
     result["select_ms_mean"] = round(elapsed * 1000 / len(log), 3)
@@ -68,9 +68,9 @@ def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
     ]
     never = None
 
-    def median(values: list[int | None]) -> int | None:  # None (never) sorts last
-        ranked = sorted(values, key=lambda v: float("inf") if v is None else v)
-        return ranked[len(ranked) // 2]
+    def median(values: list[int | None]) -> float | None:  # None (never) counts as the longest
+        m = statistics.median(sorted(float("inf") if v is None else float(v) for v in values))
+        return None if m == float("inf") else m
 
     return {
         "switch_after": [b["switch_after"] for b in bad],
@@ -115,7 +115,12 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 for s in range(args.seeds)
             ]
-            results[f"quiet_{quiet}_half_lives"] = {"summary": _summary(runs), "runs": runs}
+            compact = [  # per seed: the totals and the bad topic per phase
+                {"seed": r["seed"], "total": r["total"]}
+                | {phase: topics[BAD_TOPIC] for phase, topics in r["phases"].items()}
+                for r in runs
+            ]
+            results[f"quiet_{quiet}_half_lives"] = {"summary": _summary(runs), "runs": compact}
         runtime.store.close()
     print(
         f"{args.seeds} seeds; half-life {args.half_life:.0f} s at 1 request/s; epsilon {args.epsilon}; "
