@@ -40,6 +40,9 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     monkeypatch.setenv("MASTRA_HOME", str(home))
     for var in ("MASTRA_AGENTS_DIR", "MASTRA_PROVIDER_OVERRIDE", "MASTRA_TENANT_ID"):
         monkeypatch.delenv(var, raising=False)
+    # The selection bandit never explores in tests (reproducible agents) and reads fresh rewards.
+    monkeypatch.setenv("MASTRA_BANDIT_EPSILON", "0")
+    monkeypatch.setenv("MASTRA_BANDIT_TTL_S", "0")
     get_settings.cache_clear()
     yield home
     get_settings.cache_clear()

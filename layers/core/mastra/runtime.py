@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from mastra.providers import ModelProvider, ProviderFactory
     from mastra.reflection import HeuristicReflector
     from mastra.registry import ModelRegistry
+    from mastra.selection.bandit import SelectionPolicy
     from mastra.selection.service import RoutingService
     from mastra.sentiment.service import SentimentService
     from mastra.stats import StatsService
@@ -134,6 +135,22 @@ class Runtime:
         from mastra.selection.service import RoutingService
 
         return RoutingService(self.agents, lambda: self.encoder, self._champion("router", PrototypeRouter.load))
+
+    @component
+    def selection_policy(self) -> SelectionPolicy:
+        """Which agent serves a routed request: the bandit over the router's scores when it is on
+        and there is a reward source (``rt.feedback``), else the router alone."""
+        from mastra.selection.bandit import BanditConfig, BanditPolicy, RouterOnly
+
+        source = getattr(self, "feedback", None) if self.settings.bandit else None
+        if source is None:
+            return RouterOnly()
+        config = BanditConfig(
+            epsilon=self.settings.bandit_epsilon,
+            prior_strength=self.settings.bandit_prior_strength,
+            ttl_s=self.settings.bandit_ttl_s,
+        )
+        return BanditPolicy(source, config, fallback_id=self.agents.registry.fallback_id)
 
     @component
     def store(self) -> Store:

@@ -67,6 +67,18 @@ class Settings(BaseModel):
     provider_override: str | None = Field(
         None, description="Run every agent on this provider (e.g. 'fake' for overhead benchmarks)."
     )
+    bandit: bool = Field(
+        True, description="Selection learns from rewards: a bandit over the router's scores (needs a reward source)."
+    )
+    bandit_epsilon: float = Field(
+        0.10, ge=0, le=1, description="The most often a request may be served by the bandit's exploration draw."
+    )
+    bandit_prior_strength: float = Field(
+        10.0, gt=0, description="How many rewards the router's probability is worth in the bandit's prior."
+    )
+    bandit_ttl_s: float = Field(
+        5.0, ge=0, description="How long a warm process reuses a (tenant, topic)'s reward counters."
+    )
     log_level: str = "INFO"
 
     @model_validator(mode="after")

@@ -49,14 +49,17 @@ class _StepInput(BaseModel):
 def select_agent(event: dict[str, Any], runtime: Runtime | None = None) -> dict[str, Any]:
     """``{"request": ...}`` -> ``{"selection": Selection, "encoding": EncodedMessage | None}``.
 
-    The message is encoded once, here; the encoding travels on with the state so that the
-    sentiment step (and later ones) reuse it instead of encoding again.
+    The router scores the agents; the selection policy (the bandit over those scores, learning
+    from rewards per topic) chooses the one served. The message is encoded once, here; the
+    encoding travels on with the state so that the sentiment step (and later ones) reuse it
+    instead of encoding again.
     """
     started = time.perf_counter()
     rt = runtime or get_runtime()
     request = _StepInput.model_validate(event).request
     encoding = rt.router.encode(request.message)
-    selection = rt.router.route_encoded(request.message, encoding, floor=rt.settings.confidence_floor)
+    routed = rt.router.route_encoded(request.message, encoding, floor=rt.settings.confidence_floor)
+    selection = rt.selection_policy.choose(routed, tenant_id=request.tenant_id)  # the bandit over the scores
     selection.elapsed_ms = _ms(started)
     return {
         "selection": selection.model_dump(),

@@ -12,6 +12,15 @@ class AgentScore(BaseModel):
     confidence: float = Field(ge=0, le=1)
 
 
+class BanditDecision(BaseModel):
+    """What the bandit over the router's scores decided (:mod:`mastra.selection.bandit`)."""
+
+    policy: str
+    explored: bool = Field(description="True when an exploration draw served another agent than the best mean.")
+    means: dict[str, float] = Field(default_factory=dict, description="Posterior mean reward per candidate.")
+    n: dict[str, float] = Field(default_factory=dict, description="Time-decayed number of rewards per candidate.")
+
+
 class Selection(BaseModel):
     """The chosen agent, how sure the router is, and the alternatives best first.
 
@@ -29,6 +38,10 @@ class Selection(BaseModel):
     topic: str | None = Field(
         None, description="The kind of request: the label of its nearest prototype, e.g. 'banking/transfer'."
     )
+    router_agent_id: str | None = Field(
+        None, description="The router's own choice; differs from agent_id when the bandit served another agent."
+    )
+    bandit: BanditDecision | None = Field(None, description="The bandit's decision (None: the router alone chose).")
     elapsed_ms: float = 0.0
 
 

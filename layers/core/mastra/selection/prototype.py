@@ -83,8 +83,10 @@ class PrototypeRouter:
         return sigmoid(features @ np.asarray(w) + b)
 
     def route_embedding(self, embedding: np.ndarray, *, floor: float, top_k: int = 5) -> Selection:
-        probs, features = self.agent_probabilities(embedding[None, :].astype(np.float32))
+        cos = embedding[None, :].astype(np.float32) @ self.prototypes.T
+        probs, features = self.from_cosines(cos)
         probs = probs[0]
+        topic = self.labels[int(cos[0].argmax())]  # the kind of request: its nearest prototype
         confidence = round(float(self.confidence(features)[0]), 4)
         fits = float(self.in_scope(features)[0])
         order = np.argsort(-probs, kind="stable")[:top_k]
@@ -96,7 +98,7 @@ class PrototypeRouter:
         elif confidence < floor:
             reason = f"best agent {best!r} below the confidence floor ({confidence:.2f} < {floor:.2f})"
         if reason is None:
-            return Selection(agent_id=best, confidence=confidence, ranked=ranked, router=self.name)
+            return Selection(agent_id=best, confidence=confidence, ranked=ranked, router=self.name, topic=topic)
         return Selection(
             agent_id=self.fallback_id,
             confidence=round(1.0 - confidence, 4),  # the probability that the best agent is wrong
@@ -104,6 +106,7 @@ class PrototypeRouter:
             fallback=True,
             fallback_reason=reason,
             router=self.name,
+            topic=topic,
         )
 
     # ---- artifact -------------------------------------------------------------------------------

@@ -146,7 +146,9 @@ class RidgeRouter:
         elif best.confidence < floor:
             reason = f"best agent {best.agent_id!r} below the confidence floor ({best.confidence:.2f} < {floor:.2f})"
         if reason is None:
-            return Selection(agent_id=best.agent_id, confidence=best.confidence, ranked=ranked, router=self.name)
+            return Selection(
+                agent_id=best.agent_id, confidence=best.confidence, ranked=ranked, router=self.name, topic=best.agent_id
+            )
         forced = best.agent_id != self.fallback_id  # chosen because no agent fits: confidence = P(best is wrong)
         return Selection(
             agent_id=self.fallback_id,
@@ -155,4 +157,5 @@ class RidgeRouter:
             fallback=True,
             fallback_reason=reason,
             router=self.name,
+            topic=self.fallback_id,  # no prototypes here: the topic is the chosen agent
         )
