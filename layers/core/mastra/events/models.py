@@ -86,6 +86,20 @@ class RequestFailed(_Event):
     message: str
 
 
+class RetrainingFinished(_Event):
+    """The end of a retraining run (``request_id`` is the run id): promoted, rejected, skipped or failed."""
+
+    type: Literal["retraining.finished"] = "retraining.finished"
+    version: Literal[1] = 1
+    kind: str = Field(description="The model kind retrained, e.g. 'router'.")
+    outcome: Literal["promoted", "rejected", "skipped", "failed"]
+    promoted: bool
+    candidate_version: int | None = Field(None, description="The registered candidate (None: none was trained).")
+    champion_version: int | None = Field(None, description="The champion when the run was evaluated.")
+    metrics: dict[str, float] = Field(default_factory=dict)
+    reason: str = ""
+
+
 def _kind(value: Any) -> str:
     if isinstance(value, dict):
         return f"{value.get('type')}/{value.get('version')}"
@@ -97,7 +111,8 @@ Event = Annotated[
     | Annotated[AgentSelected, Tag("agent.selected/1")]
     | Annotated[AgentCompleted, Tag("agent.completed/1")]
     | Annotated[ReflectionVerdict, Tag("reflection.verdict/1")]
-    | Annotated[RequestFailed, Tag("request.failed/1")],
+    | Annotated[RequestFailed, Tag("request.failed/1")]
+    | Annotated[RetrainingFinished, Tag("retraining.finished/1")],
     Discriminator(_kind),
 ]
 
