@@ -110,7 +110,10 @@ class RunConfig(BaseModel):
     margin: float = Field(0.02, ge=0, description="held-out accuracy the candidate must gain")
     tolerance: float = Field(0.02, ge=0, description="guard accuracy the candidate may lose")
     guard: str | None = Field(None, description="labelled guard rows: a JSONL path or s3:// URI")
-    hyperparameters: dict[str, Any] = Field(default_factory=dict)
+    # The feedback rows cover a few topics: calibrating the router's confidence and scope model on
+    # them alone would misjudge every other topic, so by default no row is held out for calibration
+    # (the spec examples' leave-one-out calibration is kept) and the rows only add prototypes.
+    hyperparameters: dict[str, Any] = Field(default_factory=lambda: {"holdout": 0})
 
 
 class Export(BaseModel):
@@ -206,7 +209,8 @@ def _in_validation(request_id: str, share: float) -> bool:
 def derive_rows(
     outcomes: Iterable[Outcome], text_of: Callable[[Outcome], str | None]
 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    """Labelled router rows ``{"text", "domain", "request_id", "source"}`` from outcomes (module doc).
+    """Labelled router rows ``{"text", "domain", "intent", "request_id", "source"}`` from outcomes (module
+    doc). ``intent`` is the topic: the router learns one prototype per (agent, topic).
 
     Returns the rows and the counts of what was dropped, by reason.
     """
@@ -237,7 +241,7 @@ def derive_rows(
         if not text:
             dropped["message_gone"] += 1
             continue
-        rows.append({"text": text, "domain": label, "request_id": o.request_id, "topic": topic, "source": source})
+        rows.append({"text": text, "domain": label, "intent": topic, "request_id": o.request_id, "source": source})
     return rows, dict(dropped)
 
 
