@@ -255,7 +255,9 @@ def export(event: dict[str, Any], rt: Runtime, outcomes: OutcomeSource) -> dict[
     if since >= until:
         raise InvalidRequestError(f"since ({since}) must be before until ({until})")
     tenant = config.tenant_id or rt.settings.tenant_id
-    run_id = config.run_id or f"{config.kind}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:6]}"
+    run_id = (
+        config.run_id or f"mastra-{config.kind}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:6]}"
+    )
     trainer = config.trainer or ("sagemaker" if rt.settings.artifacts_bucket else "local")
 
     def text_of(o: Outcome) -> str | None:
