@@ -271,3 +271,24 @@ def test_the_wait_state_sleeps_seconds_or_seconds_path() -> None:
 
     with pytest.raises(ExecutionFailed, match="SecondsPath"):
         machine.run({"wait": -1})
+
+
+def test_mastra_retrain_from_the_command_line(monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+    from mastra import cli
+
+    monkeypatch.chdir(REPO)
+    assert cli.main(["retrain", "asl", "--check"]) == 0
+    assert "up to date" in capsys.readouterr().out
+    from mastra.errors import InvalidRequestError
+    from mastra.training import retrain_steps
+
+    monkeypatch.setattr(retrain_steps, "outcome_source", lambda rt: Outcomes())
+    assert cli.main(["retrain", "--since", "2026-01-01", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["outcome"] == "skipped"
+
+    def missing(rt: Runtime) -> Outcomes:
+        raise InvalidRequestError("retraining needs outcomes: this runtime has no feedback service")
+
+    monkeypatch.setattr(retrain_steps, "outcome_source", missing)
+    assert cli.main(["retrain"]) == 1  # the step's reason is reported, not a traceback
+    assert "no feedback service" in capsys.readouterr().err

@@ -142,13 +142,21 @@ def run(
     local trainer unless ``config`` says otherwise. Returns the final state (its ``event`` is the
     ``retraining.finished`` event); raises ExecutionFailed if a step failed."""
     from mastra.training.retrain_steps import handle
-    from mastra.workflow.local import LocalStateMachine
+    from mastra.workflow.local import ExecutionFailed, LocalStateMachine
 
-    machine = LocalStateMachine(
-        definition(),
-        {RESOURCE: lambda payload: handle(payload, rt, outcomes=outcomes)},
-        sleep=sleep or time.sleep,
-        strict_json=True,
-    )
-    result: dict[str, Any] = machine.run({"trainer": "local", "poll_seconds": 0, **(config or {})})
+    emitted: dict[str, Any] = {}
+
+    def resource(payload: dict[str, Any]) -> Any:
+        out = handle(payload, rt, outcomes=outcomes)
+        if payload.get("step") == "emit":
+            emitted.update(out)
+        return out
+
+    machine = LocalStateMachine(definition(), {RESOURCE: resource}, sleep=sleep or time.sleep, strict_json=True)
+    try:
+        result: dict[str, Any] = machine.run({"trainer": "local", "poll_seconds": 0, **(config or {})})
+    except ExecutionFailed as exc:
+        if emitted.get("reason"):  # the failure's own reason, not the Fail state's pointer to the event
+            raise ExecutionFailed(exc.error, str(emitted["reason"])) from None
+        raise
     return result
