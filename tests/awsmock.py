@@ -38,10 +38,12 @@ def dispatch_lambda_in_process(monkeypatch: Any) -> dict[str, int]:
 
     from mastra.invoke import LambdaContext, load_handler_module
     from mastra.pipeline import STEPS
+    from mastra.training.retraining import FUNCTION as RETRAIN_FUNCTION
 
     step_of = {logical: step for step, (logical, _) in STEPS.items()}
+    step_of[RETRAIN_FUNCTION[0]] = RETRAIN_FUNCTION[1]  # the retraining state machine's one function
     calls: dict[str, int] = {}
-    for step in STEPS:  # load every handler before executions start (as Lambda's INIT phase would)
+    for step in step_of.values():  # load every handler before executions start (as Lambda's INIT phase would)
         load_handler_module(REPO, step)
 
     def invoke(self: Any, event: Any = None) -> tuple[str, bool, str]:
@@ -94,3 +96,19 @@ def deploy(prefix: str = "mastra-test") -> dict[str, str]:
         "MASTRA_PIPELINE_ARN": machine["stateMachineArn"],
         "MASTRA_PIPELINE_SYNC": "false",  # moto does not implement StartSyncExecution
     }
+
+
+def deploy_retraining(prefix: str = "mastra-test") -> str:
+    """The retraining state machine and its function in the current (mocked) AWS; returns its ARN."""
+    import boto3
+
+    from mastra.training.retraining import ASL_PATH, FUNCTION
+
+    fn = boto3.client("lambda").create_function(
+        FunctionName=FUNCTION[0], Runtime="python3.12", Role=ROLE_ARN, Handler="app.handler", Code={"ZipFile": _zip()}
+    )
+    definition = substituted(REPO / ASL_PATH, {f"{FUNCTION[0]}Arn": fn["FunctionArn"]})
+    machine = boto3.client("stepfunctions").create_state_machine(
+        name=f"{prefix}-retraining", definition=definition, roleArn=ROLE_ARN, type="STANDARD"
+    )
+    return str(machine["stateMachineArn"])

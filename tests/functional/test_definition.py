@@ -75,6 +75,7 @@ def test_every_state_machine_passes_a_real_asl_validator() -> None:
     )
     assert p.returncode == 0, p.stdout + p.stderr
     assert "ok   RequestPipeline" in p.stdout
+    assert "ok   RetrainingStateMachine" in p.stdout
 
 
 def test_substitutions_must_match_the_placeholders(tmp_path: Path) -> None:

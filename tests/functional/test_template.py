@@ -118,6 +118,14 @@ EXPECTED_POLICIES: dict[str, set[tuple[str, str]]] = {
         ("Statement", "WriteLargeMessages"),
     },
     "EventConsumerFunction": {("DynamoDBCrudPolicy", "Table"), ("SQSPollerPolicy", "EventsQueue")},
+    "RetrainFunction": {
+        ("DynamoDBCrudPolicy", "Table"),
+        ("SQSSendMessagePolicy", "EventsQueue"),
+        ("Statement", "ReadWriteTrainingData"),
+        ("Statement", "ListTrainingData"),
+        ("Statement", "RunTrainingJobs"),
+        ("Statement", "PassTrainingJobRole"),
+    },
     "ApiFunction": {
         ("DynamoDBCrudPolicy", "Table"),
         ("SQSSendMessagePolicy", "EventsQueue"),
@@ -203,6 +211,8 @@ def test_environment_names_real_settings_and_validates(template: dict[str, Any])
     }
 
     def resolve(value: Any) -> str:
+        if isinstance(value, dict) and "!GetAtt" in value:
+            return f"arn:aws:iam::1:role/{value['!GetAtt']}"
         if isinstance(value, dict):
             name = value["!Ref"]
             return str(parameters[name]["Default"]) if name in parameters else stand_ins[name]
@@ -351,6 +361,7 @@ def test_outputs(template: dict[str, Any]) -> None:
         "TableName",
         "EventsQueueUrl",
         "ArtifactsBucketName",
+        "RetrainingStateMachineArn",
     }
 
 
@@ -415,3 +426,60 @@ def test_alarms_cover_errors_latency_dead_letters_and_reward(resources: dict[str
     reward = resources["RewardDropAlarm"]["Properties"]
     assert reward["ComparisonOperator"] == "LessThanThreshold" and reward["Statistic"] == "Average"
     assert resources["EventsDLQAlarm"]["Type"] == "AWS::CloudWatch::Alarm"
+
+
+# ---- scheduled retraining -------------------------------------------------------------------------
+
+
+def test_the_retraining_state_machine_runs_on_a_schedule_that_can_be_disabled(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    from mastra.training import retraining
+
+    props = resources["RetrainingStateMachine"]["Properties"]
+    assert props["DefinitionUri"] == retraining.ASL_PATH and props["Type"] == "STANDARD"
+    assert props["DefinitionSubstitutions"] == {"RetrainFunctionArn": {"!GetAtt": "RetrainFunction.Arn"}}
+    assert [p["LambdaInvokePolicy"]["FunctionName"] for p in props["Policies"]] == [{"!Ref": "RetrainFunction"}]
+    schedule = props["Events"]["Schedule"]
+    assert schedule["Type"] == "ScheduleV2"
+    assert schedule["Properties"]["ScheduleExpression"] == {"!Ref": "RetrainingSchedule"}
+    assert template["Parameters"]["RetrainingSchedule"]["Default"] == "rate(1 day)"
+    assert schedule["Properties"]["State"] == {"!If": ["RetrainingScheduled", "ENABLED", "DISABLED"]}
+    enabled = template["Conditions"]["RetrainingScheduled"]["!And"]
+    assert {"!Equals": [{"!Ref": "RetrainingEnabled"}, "true"]} in enabled  # a switch, and no image: off
+    assert {"!Not": [{"!Equals": [{"!Ref": "TrainingImageUri"}, ""]}]} in enabled
+    from mastra.training.retrain_steps import RunConfig
+
+    config = RunConfig.model_validate_json(schedule["Properties"]["Input"])
+    assert config.trainer == "sagemaker" and config.kind == "router"
+
+
+def test_the_retraining_function_runs_only_its_own_training_jobs(resources: dict[str, Any]) -> None:
+    props = resources["RetrainFunction"]["Properties"]
+    assert props["CodeUri"] == "functions/retrain/"
+    env = props["Environment"]["Variables"]
+    assert env["RETRAINING_ROLE_ARN"] == {"!GetAtt": "TrainingJobRole.Arn"}
+    assert env["RETRAINING_IMAGE_URI"] == {"!Ref": "TrainingImageUri"}
+    statements = {s["Sid"]: s for s in _statements(props)}
+    jobs = statements["RunTrainingJobs"]
+    assert set(jobs["Action"]) == {"sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob", "sagemaker:AddTags"}
+    assert jobs["Resource"]["!Sub"].endswith(":training-job/mastra-*")
+    pass_role = statements["PassTrainingJobRole"]
+    assert pass_role["Action"] == "iam:PassRole" and pass_role["Resource"] == {"!GetAtt": "TrainingJobRole.Arn"}
+    assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+    data = statements["ReadWriteTrainingData"]["Resource"]
+    assert data == [{"!Sub": "${ArtifactsBucket.Arn}/training/*"}, {"!Sub": "${ArtifactsBucket.Arn}/models/*"}]
+
+
+def test_the_training_job_role_reaches_only_training_data_and_its_logs(resources: dict[str, Any]) -> None:
+    role = resources["TrainingJobRole"]["Properties"]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "sagemaker.amazonaws.com"} and trust["Action"] == "sts:AssumeRole"
+    (policy,) = role["Policies"]
+    statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
+    assert set(statements) == {"TrainingData", "ListTrainingData", "TrainingLogs"}
+    assert statements["TrainingData"]["Resource"] == {"!Sub": "${ArtifactsBucket.Arn}/training/*"}
+    assert statements["ListTrainingData"]["Condition"] == {"StringLike": {"s3:prefix": ["training/*"]}}
+    assert statements["TrainingLogs"]["Resource"]["!Sub"].endswith(":log-group:/aws/sagemaker/TrainingJobs:*")
+    for statement in statements.values():
+        assert "*" not in _as_list(statement["Resource"])

@@ -277,6 +277,55 @@ def cmd_event_schemas(args: argparse.Namespace) -> int:
     return 0
 
 
+def _when(text: str) -> float:
+    """Unix seconds, or an ISO 8601 date or time (UTC unless it says otherwise)."""
+    from datetime import UTC, datetime
+
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not unix seconds or an ISO date: {text!r}") from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
+def cmd_retrain(args: argparse.Namespace) -> int:
+    """Run the retraining state machine locally, or print / write / check its ASL document."""
+    from mastra.training import retraining
+
+    if args.action == "asl":
+        text = json.dumps(retraining.definition(), indent=2) + "\n"
+        target = Path(args.output)
+        if args.check:
+            if not target.exists() or target.read_text() != text:
+                print(f"{target} is out of date: run `mastra retrain asl --write`", file=sys.stderr)
+                return 1
+            print(f"{target} is up to date")
+        elif args.write:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text)
+            print(f"wrote {target}")
+        else:
+            sys.stdout.write(text)
+        return 0
+    config: dict[str, Any] = {"kind": args.kind}
+    for key in ("since", "until", "window_days", "guard", "margin", "tolerance", "min_train_rows", "run_id"):
+        if getattr(args, key) is not None:
+            config[key] = getattr(args, key)
+    result = retraining.run(_runtime(), config)
+    event = result["event"]
+    if args.json:
+        _print_json(event)
+    else:
+        print(f"{event['kind']} retraining {event['request_id']}: {event['outcome']}  ({event['reason']})")
+        for key, value in sorted(event["metrics"].items()):
+            print(f"  {key:<22} {value:g}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mastra", description="Orchestrate AI agents: route, run, reflect, remember.")
     parser.add_argument("--home", help="data directory (default ~/.mastra; env MASTRA_HOME)")
@@ -364,6 +413,23 @@ def build_parser() -> argparse.ArgumentParser:
     from mastra.stats.cli import add_commands as add_stats_commands
 
     add_stats_commands(sub)
+    p = sub.add_parser("retrain", help="retrain a model from feedback (the retraining state machine, locally)")
+    p.add_argument("action", nargs="?", choices=["run", "asl"], default="run", help="asl: its Step Functions document")
+    p.add_argument("--kind", default="router", help="the model kind (router)")
+    p.add_argument("--since", type=_when, help="outcomes updated from (unix seconds or ISO date)")
+    p.add_argument("--until", type=_when, help="outcomes updated until (default: now)")
+    p.add_argument("--window-days", type=float, help="since = until - this many days (default 7)")
+    p.add_argument("--guard", help="labelled guard rows (JSONL) the candidate must not get worse on")
+    p.add_argument("--margin", type=float, help="held-out accuracy the candidate must gain (default 0.02)")
+    p.add_argument("--tolerance", type=float, help="guard accuracy the candidate may lose (default 0.02)")
+    p.add_argument("--min-train-rows", type=int, help="fewer derived rows: skip (default 20)")
+    p.add_argument("--run-id", help="the run's id (default: generated)")
+    p.add_argument("--json", action="store_true", help="print the retraining.finished event")
+    p.add_argument("--write", action="store_true", help="asl: write it to --output")
+    p.add_argument("--check", action="store_true", help="asl: fail if --output differs")
+    p.add_argument("--output", default="statemachines/retraining.asl.json")
+    p.set_defaults(func=cmd_retrain)
+
     from mastra.memory import cli as memory_cli  # argparse wiring only: its commands import lazily
 
     memory_cli.add_commands(sub)

@@ -10,7 +10,7 @@ events (the cost model of the AWS stack).
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
@@ -127,6 +127,20 @@ class RewardAssigned(_Event):
     components: dict[str, float] = Field(default_factory=dict)
 
 
+class RetrainingFinished(_Event):
+    """The end of a retraining run (``request_id`` is the run id): promoted, rejected, skipped or failed."""
+
+    type: Literal["retraining.finished"] = "retraining.finished"
+    version: Literal[1] = 1
+    kind: str = Field(description="The model kind retrained, e.g. 'router'.")
+    outcome: Literal["promoted", "rejected", "skipped", "failed"]
+    promoted: bool
+    candidate_version: int | None = Field(None, description="The registered candidate (None: none was trained).")
+    champion_version: int | None = Field(None, description="The champion when the run was evaluated.")
+    metrics: dict[str, float] = Field(default_factory=dict)
+    reason: str = ""
+
+
 def _kind(value: Any) -> str:
     if isinstance(value, dict):
         return f"{value.get('type')}/{value.get('version')}"
@@ -141,7 +155,8 @@ Event = Annotated[
     | Annotated[RequestFailed, Tag("request.failed/1")]
     | Annotated[RequestCompleted, Tag("request.completed/1")]
     | Annotated[FeedbackReceived, Tag("feedback.received/1")]
-    | Annotated[RewardAssigned, Tag("reward.assigned/1")],
+    | Annotated[RewardAssigned, Tag("reward.assigned/1")]
+    | Annotated[RetrainingFinished, Tag("retraining.finished/1")],
     Discriminator(_kind),
 ]
 
@@ -156,13 +171,5 @@ class EventBatch(BaseModel):
 
 
 #: Every event model, for the JSON Schemas under docs/events/ (``mastra events schemas``).
-EVENT_MODELS: tuple[type[_Event], ...] = (
-    RequestReceived,
-    AgentSelected,
-    AgentCompleted,
-    ReflectionVerdict,
-    RequestFailed,
-    RequestCompleted,
-    FeedbackReceived,
-    RewardAssigned,
-)
+#: Every event model, from the union itself (so a new event cannot miss its schema file).
+EVENT_MODELS: tuple[type[_Event], ...] = tuple(get_args(member)[0] for member in get_args(get_args(Event)[0]))

@@ -18,6 +18,7 @@ import re
 import tarfile
 import time
 import uuid
+from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -76,18 +77,27 @@ class SageMakerTraining:
         self,
         kind: str,
         entry: str,
-        channels: dict[str, Path],
+        channels: Mapping[str, Path | str],
         *,
         hyperparameters: dict[str, Any] | None = None,
         job_name: str | None = None,
     ) -> str:
-        """Export the data to S3, upload the source, create the job; returns the job name."""
+        """Export the data to S3, upload the source, create the job; returns the job name.
+
+        A channel given as an ``s3://`` prefix (a string) is already in S3 and is used in place.
+        """
         from botocore.exceptions import BotoCoreError, ClientError
 
         job = job_name or f"mastra-{kind}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:6]}"
         prefix = f"training/{kind}/{job}"
+        uris = {
+            name: path if isinstance(path, str) else f"s3://{self.bucket}/{prefix}/input/{name}/"
+            for name, path in channels.items()
+        }
         try:
             for name, path in channels.items():
+                if isinstance(path, str):
+                    continue
                 files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
                 for file in files:
                     key = file.relative_to(path).as_posix() if path.is_dir() else "data.jsonl"
@@ -111,7 +121,7 @@ class SageMakerTraining:
                         "DataSource": {
                             "S3DataSource": {
                                 "S3DataType": "S3Prefix",
-                                "S3Uri": f"s3://{self.bucket}/{prefix}/input/{name}/",
+                                "S3Uri": uris[name],
                                 "S3DataDistributionType": "FullyReplicated",
                             }
                         },

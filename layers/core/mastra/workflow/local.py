@@ -3,7 +3,8 @@
 The request pipeline is one ASL document (generated from :mod:`mastra.pipeline`); Step Functions
 runs it on AWS and this interpreter runs the very same document locally, with each Task's
 ``Resource`` mapped to the Python function its Lambda handler would call. Supported: Task, Pass,
-Parallel, Choice, Succeed, Fail; Parameters, ResultSelector, ResultPath, OutputPath, Retry
+Parallel, Choice, Wait (``Seconds`` or ``SecondsPath``, through the injectable ``sleep``), Succeed,
+Fail; Parameters, ResultSelector, ResultPath, OutputPath, Retry
 (with backoff) and Catch, with Lambda's error naming (the exception's class name). Parallel
 branches run one after the other here (the steps are CPU-bound; threads would only add overhead).
 ``TimeoutSeconds`` is not enforced locally: steps keep their own deadlines.
@@ -169,7 +170,7 @@ class LocalStateMachine:
         states: dict[str, _State] = {}
         for name, spec in machine["States"].items():
             kind = spec["Type"]
-            if kind not in ("Task", "Pass", "Parallel", "Choice", "Succeed", "Fail"):
+            if kind not in ("Task", "Pass", "Parallel", "Choice", "Wait", "Succeed", "Fail"):
                 raise ValueError(f"state {name}: unsupported type {kind}")
             if kind == "Task" and spec["Resource"] not in self.resources:
                 raise ValueError(f"state {name}: no local resource for {spec['Resource']!r}")
@@ -222,6 +223,13 @@ class LocalStateMachine:
                 if name is None:
                     raise _StateError("States.NoChoiceMatched", f"no Choice rule matched in {st.name}")
                 continue
+            if kind == "Wait":
+                self.sleep(self._wait_seconds(st, data))
+                data = paths.get(data, st.output_path)
+                if st.spec.get("End"):
+                    return data
+                name = st.next
+                continue
             try:
                 result = self._attempt(st, data)
             except _StateError as err:
@@ -239,6 +247,18 @@ class LocalStateMachine:
                 return data
             name = st.next
         return data
+
+    @staticmethod
+    def _wait_seconds(st: _State, data: Any) -> float:
+        """A Wait state's delay: ``Seconds`` or the non-negative integer at ``SecondsPath``."""
+        if "Seconds" in st.spec:
+            return float(st.spec["Seconds"])
+        if "SecondsPath" in st.spec:
+            value = paths.get(data, paths.parse(st.spec["SecondsPath"]), st.spec["SecondsPath"])
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise _StateError("States.Runtime", f"{st.name}: SecondsPath is not a non-negative integer: {value!r}")
+            return float(value)
+        raise ValueError(f"state {st.name}: Wait needs Seconds or SecondsPath (Timestamp is not supported locally)")
 
     def _attempt(self, st: _State, data: Any) -> Any:
         attempts: dict[int, int] = {}
