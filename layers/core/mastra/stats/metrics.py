@@ -17,7 +17,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from mastra.events.models import Event, FeedbackReceived, RequestCompleted, RequestFailed, RewardAssigned
+from mastra.events.models import (
+    Event,
+    FeedbackReceived,
+    RequestCompleted,
+    RequestFailed,
+    RetrainingFinished,
+    RewardAssigned,
+)
 
 NAMESPACE = "Mastra"
 SERVICE = "mastra"
@@ -33,6 +40,8 @@ FEEDBACK_DOWN = "FeedbackDown"
 STEP_LATENCY = "StepLatency"  # ms, dimension step (each step function's handler)
 API_LATENCY = "ApiLatency"  # ms (the API function)
 API_SERVER_ERRORS = "ApiServerErrors"  # 5xx responses (the API function)
+RETRAINING_STEP_LATENCY = "RetrainingStepLatency"  # ms, dimension step (the retraining function)
+MODELS_PROMOTED = "ModelsPromoted"  # retraining runs whose candidate became the champion
 
 METRIC_NAMES = frozenset(
     {
@@ -47,6 +56,8 @@ METRIC_NAMES = frozenset(
         STEP_LATENCY,
         API_LATENCY,
         API_SERVER_ERRORS,
+        RETRAINING_STEP_LATENCY,
+        MODELS_PROMOTED,
     }
 )
 
@@ -75,6 +86,8 @@ def points_for(events: Iterable[Event]) -> list[Point]:
             out.append(Point(REWARD, "None", e.reward))
         elif isinstance(e, FeedbackReceived) and e.thumbs and not e.replaced:
             out.append(Point(FEEDBACK_UP if e.thumbs == "up" else FEEDBACK_DOWN, "Count", 1))
+        elif isinstance(e, RetrainingFinished):
+            out.append(Point(MODELS_PROMOTED, "Count", 1 if e.promoted else 0))
     return out
 
 
