@@ -25,8 +25,9 @@ if TYPE_CHECKING:
 
 #: Tools whose results depend on the time or on chance: answers that used them are never cached.
 VOLATILE_TOOLS = frozenset({"clock", "chance"})
-#: Prompt variables that make a rendered prompt depend on the user or the day.
-PERSONAL_VARIABLES = ("user_id", "working_memory", "summary", "recalled", "today")
+#: Prompt variables that make a rendered prompt depend on the user or the day whatever the context
+#: holds (the memory variables count only when the context holds memory: see :func:`personalised`).
+PERSONAL_VARIABLES = ("user_id", "today")
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,7 @@ class Settings(BaseModel):
         None, description="Prompt files seeded into the embedded registry (default: <agents_dir>/../prompts)."
     )
     reflection_threshold: float = Field(
-        0.30, ge=0, le=1, description="Answers scoring below this are retried with the next-best agent."
+        0.47, ge=0, le=1, description="Answers scoring below this are repaired or retried with the next-best agent."
     )
     retry_min_confidence: float = Field(
         0.05, ge=0, le=1, description="A retry candidate needs at least this routing confidence."

@@ -254,6 +254,10 @@ def reflect(event: dict[str, Any], runtime: Runtime | None = None) -> dict[str, 
         history=[(_facts(h.execution), h.reflection) for h in inp.history],
         budget=budget,
     )
+    if reflection.verdict != "accept" and budget.exhausted:  # whatever a reflector says, the budget holds
+        reflection = reflection.model_copy(
+            update={"verdict": "accept", "reason": f"{reflection.reason}; the request's budget is spent"}
+        )
     reflection.elapsed_ms = _ms(started)
     if reflection.verdict == "accept" and reflection.kept_attempt == attempt:
         _cache_answer(rt, inp.request, execution, reflection)
