@@ -159,6 +159,7 @@ def scripted(runtime: Runtime, behaviour: dict[str, Any]) -> Scripted:
 
 def test_a_weak_answer_is_retried_with_the_next_best_agent(runtime: Runtime) -> None:
     s = scripted(runtime, {"banking": "no_match"})
+    runtime.settings = runtime.settings.model_copy(update={"max_attempts": 2})
     r = ask(runtime, "how do i transfer money to my savings account")
     assert s.calls[0] == "banking" and len(s.calls) == 2
     assert r.reflection.verdict == "retry" and len(r.attempts) == 2

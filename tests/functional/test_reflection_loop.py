@@ -89,7 +89,9 @@ def test_a_leak_is_never_returned_as_is_even_without_budget(runtime: Runtime) ->
     assert all("jane.doe" not in m.content for m in stored)
 
 
-def test_an_upset_user_gets_a_calm_answer_after_a_tone_repair(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_upset_user_gets_a_calm_answer_after_a_tone_repair(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
     real = RetrievalProvider.complete
 
     def cheerful(self: RetrievalProvider, request: CompletionRequest) -> CompletionResponse:
@@ -163,7 +165,13 @@ def test_the_state_machine_itself_refuses_more_than_max_attempts() -> None:
 
     def reflect(event: dict[str, Any]) -> dict[str, Any]:
         n = len(event["history"]) + 1
-        return {"verdict": "retry", "retry_agent_id": "x", "critique": None, "next_attempt": n + 1, "history": [*event["history"], n]}
+        return {
+            "verdict": "retry",
+            "retry_agent_id": "x",
+            "critique": None,
+            "next_attempt": n + 1,
+            "history": [*event["history"], n],
+        }
 
     resources = {resource(name): (lambda e: {}) for name in STEPS}
     resources[resource("select_agent")] = lambda e: {"selection": {"agent_id": "x", "confidence": 1}, "encoding": None}

@@ -22,7 +22,9 @@ def unrelated(_a: str, _b: str) -> float:
 
 # ---- completeness ------------------------------------------------------------------------------------
 def test_no_answer_and_a_truncated_answer_are_incomplete() -> None:
-    assert completeness("how do i reset my pin", "", answered=False, stop_reason="no_match", related=unrelated).value == 0
+    assert (
+        completeness("how do i reset my pin", "", answered=False, stop_reason="no_match", related=unrelated).value == 0
+    )
     cut = completeness("reset my pin", "Open the app and", answered=True, stop_reason="max_tokens", related=unrelated)
     assert cut.value == 0.4 and "cut off" in cut.reason
 
@@ -37,7 +39,9 @@ def test_a_missed_part_of_a_two_part_request_lowers_completeness() -> None:
         stop_reason="end_turn",
         related=unrelated,
     )
-    half = completeness(message, "Reset your PIN under Card settings.", answered=True, stop_reason="end_turn", related=unrelated)
+    half = completeness(
+        message, "Reset your PIN under Card settings.", answered=True, stop_reason="end_turn", related=unrelated
+    )
     assert full.value == 1.0 and full.reason.startswith("covers all 2 parts")
     assert half.value < 0.85 and "1 of 2 parts" in half.reason
 
@@ -45,8 +49,11 @@ def test_a_missed_part_of_a_two_part_request_lowers_completeness() -> None:
 def test_named_things_the_answer_never_mentions_count() -> None:
     assert entities_of("What's the weather in Lisbon on Friday?") == ["Lisbon", "Friday"]
     signal = completeness(
-        "What's the weather in Lisbon on Friday?", "It will be sunny in Porto.", answered=True,
-        stop_reason="end_turn", related=unrelated,
+        "What's the weather in Lisbon on Friday?",
+        "It will be sunny in Porto.",
+        answered=True,
+        stop_reason="end_turn",
+        related=unrelated,
     )
     assert signal.value < 1.0 and "Lisbon" in signal.reason
 
@@ -154,7 +161,9 @@ def test_a_weak_answer_from_an_unlikely_agent_is_retried_elsewhere() -> None:
 
 
 def test_an_off_topic_answer_from_a_fitting_agent_is_repaired_without_that_passage() -> None:
-    off = AnswerFacts(agent_id="banking", answer="Transfer money between accounts.", answered=True, sources=("transfer",))
+    off = AnswerFacts(
+        agent_id="banking", answer="Transfer money between accounts.", answered=True, sources=("transfer",)
+    )
     r = reflector().reflect(MESSAGE, selection(banking=0.5), off, tried=["banking"])
     assert r.verdict == "repair" and r.critique is not None and r.critique.exclude_sources == ["transfer"]
 
@@ -186,13 +195,25 @@ def test_a_repair_replaces_the_answer_it_repairs_and_a_retry_needs_a_margin() ->
     weak = Reflection(verdict="retry", score=0.40, reason="weak", retry_agent_id="travel")
     other = AnswerFacts(agent_id="travel", answer=GOOD.answer, answered=True)
     score = rf.review(MESSAGE, selection(), other).score
-    third = rf.reflect(MESSAGE, selection(), other, tried=["banking", "travel"], history=[(GOOD, weak.model_copy(update={"score": score - 0.05}))])
+    third = rf.reflect(
+        MESSAGE,
+        selection(),
+        other,
+        tried=["banking", "travel"],
+        history=[(GOOD, weak.model_copy(update={"score": score - 0.05}))],
+    )
     assert third.kept_attempt == 1
 
 
 def test_a_deliberate_fallback_stands() -> None:
-    sel = Selection(agent_id="fallback", confidence=0.1, ranked=[AgentScore(agent_id="banking", confidence=0.1)],
-                    router="test", fallback=True, fallback_reason="no agent fits")
+    sel = Selection(
+        agent_id="fallback",
+        confidence=0.1,
+        ranked=[AgentScore(agent_id="banking", confidence=0.1)],
+        router="test",
+        fallback=True,
+        fallback_reason="no agent fits",
+    )
     facts = AnswerFacts(agent_id="fallback", answer="I can't help with that.", answered=True)
     r = reflector().reflect("asdf", sel, facts, tried=["fallback"])
     assert r.verdict == "accept" and "the router chose the fallback" in r.reason

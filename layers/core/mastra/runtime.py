@@ -21,12 +21,12 @@ from mastra.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from mastra.agents.agentset import AgentSet
-    from mastra.cache import CacheStore
-    from mastra.optimisation import AgentStatsSource
     from mastra.agents.executor import AgentExecutor
+    from mastra.cache import CacheStore
     from mastra.encoder import MessageEncoder
     from mastra.events import EventPublisher
     from mastra.memory import MemoryService
+    from mastra.optimisation import AgentStatsSource
     from mastra.prompts import PromptService
     from mastra.providers import ModelProvider, ProviderFactory
     from mastra.reflection import HeuristicReflector

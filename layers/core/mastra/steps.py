@@ -24,8 +24,8 @@ from mastra.models import (
     ChatResponse,
     Execution,
     FastPath,
-    ReflectOutput,
     ReflectionSummary,
+    ReflectOutput,
     RequestContext,
     SentimentSummary,
     StepFailure,
@@ -137,7 +137,10 @@ def execute_agent(event: dict[str, Any], runtime: Runtime | None = None) -> dict
         if cached is not None:
             execution = Execution.model_validate({**cached.execution, "attempt": inp.attempt})
             execution.cache = CacheUse(key=cache.key, hit=True)
-            execution.fast_path = FastPath(reason="cached answer (reflected when stored)", expected_score=cached.score)
+            if inp.attempt == 1:  # reflected when it was stored: the Choice skips the Reflect state
+                execution.fast_path = FastPath(
+                    reason="cached answer (reflected when stored)", expected_score=cached.score
+                )
             execution.memory, execution.critique, execution.timeout_s = memory.use, None, timeout_s
             execution.elapsed_ms = _ms(started)
             return execution.model_dump()
@@ -375,7 +378,8 @@ def build_response(event: dict[str, Any], inp: RememberInput) -> ChatResponse:
                     critique=last.critique.text if last.critique else None,
                 )
             )
-            reason = f"{reason}; the {last.verdict} failed ({inp.retry_error.error}), so attempt {last.kept_attempt}'s answer stands"
+            failed = f"the {last.verdict} failed ({inp.retry_error.error})"
+            reason = f"{reason}; {failed}, so attempt {last.kept_attempt}'s answer stands"
         elif inp.reflection_error is not None and inp.execution.attempt > last.attempt:  # its reflection failed
             executions.append(inp.execution)
             attempts.append(
@@ -388,7 +392,8 @@ def build_response(event: dict[str, Any], inp: RememberInput) -> ChatResponse:
                     action="repair" if inp.execution.critique else "retry",
                 )
             )
-            reason = f"{reason}; reflecting on attempt {inp.execution.attempt} failed, so attempt {last.kept_attempt}'s answer stands"
+            failed = f"reflecting on attempt {inp.execution.attempt} failed"
+            reason = f"{reason}; {failed}, so attempt {last.kept_attempt}'s answer stands"
     answer = kept.answer
     if kept_refl.findings:
         answer = redact(answer, inp.request.message)

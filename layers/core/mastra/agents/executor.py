@@ -17,8 +17,8 @@ from mastra.prompts.registry import PromptChoice, inline_choice
 from mastra.providers.base import (
     ChatMessage,
     CompletionRequest,
-    Critique,
     CompletionResponse,
+    Critique,
     ModelProvider,
     ToolResult,
     ToolSpec,

@@ -200,7 +200,7 @@ class HeuristicReflector:
             else "; kept " + ("this answer" if kept == attempt else f"attempt {kept}'s answer (score {kept_score:.2f})")
         )
         if self.acceptable(review):  # the loop ends at the first acceptable answer
-            return Reflection(verdict="accept", reason=f"{why} ≥ {self.threshold:.2f}{kept_note}", **base)  # type: ignore[arg-type]
+            return Reflection(verdict="accept", reason=f"{why} ≥ {self.threshold:.2f}{kept_note}", **base)
         faults = review.faults
         low = review.score < self.threshold
         if selection.fallback and facts.agent_id == selection.agent_id and not faults:
@@ -210,7 +210,7 @@ class HeuristicReflector:
                 verdict="accept",
                 reason=f"{why}; the router chose the fallback ({selection.fallback_reason}), so its answer stands"
                 + kept_note,
-                **base,  # type: ignore[arg-type]
+                **base,
             )
         problem = f"{why} < {self.threshold:.2f}" if low else f"{why}, but {', '.join(faults)} too low"
         if budget.exhausted:
@@ -218,7 +218,7 @@ class HeuristicReflector:
             return Reflection(
                 verdict="accept",
                 reason=f"{problem}; the request's {spent} budget is spent{kept_note or '; the answer stands'}",
-                **base,  # type: ignore[arg-type]
+                **base,
             )
         repaired = any(f.critiqued and f.agent_id == facts.agent_id for f, _ in history) or facts.critiqued
         fits = review.signals["fit"] >= self.repair_min_fit
@@ -229,7 +229,7 @@ class HeuristicReflector:
                 reason=f"{problem}: ask {facts.agent_id} again ({critique.text}){kept_note}",
                 retry_agent_id=facts.agent_id,
                 critique=critique,
-                **base,  # type: ignore[arg-type]
+                **base,
             )
         candidate = next(
             (s for s in selection.ranked if s.agent_id not in tried and s.confidence >= self.retry_min_confidence),
@@ -239,13 +239,13 @@ class HeuristicReflector:
             return Reflection(
                 verdict="accept",
                 reason=f"{problem}, but no other agent is worth a retry{kept_note}",
-                **base,  # type: ignore[arg-type]
+                **base,
             )
         return Reflection(
             verdict="retry",
             reason=f"{problem}: retry with {candidate.agent_id} (confidence {candidate.confidence:.2f}){kept_note}",
             retry_agent_id=candidate.agent_id,
-            **base,  # type: ignore[arg-type]
+            **base,
         )
 
     def _kept(self, history: Sequence[tuple[AnswerFacts, Reflection]], facts: AnswerFacts, review: Review) -> int:

@@ -182,7 +182,8 @@ _DETECTORS: list[tuple[str, re.Pattern[str], Callable[[str], bool]]] = [
     (
         "secret",
         re.compile(
-            r"(?i)\b(?:password|passwd|pwd|api[_ -]?key|secret|access[_ -]?token|token)\s*(?:is|[:=])\s*[\"']?[^\s\"',;]{6,}"
+            r"(?i)\b(?:password|passwd|pwd|api[_ -]?key|secret|access[_ -]?token|token)"
+            r"\s*(?:is|[:=])\s*[\"']?[^\s\"',;]{6,}"
         ),
         bool,
     ),
