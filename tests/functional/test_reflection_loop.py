@@ -175,6 +175,7 @@ def test_the_state_machine_itself_refuses_more_than_max_attempts() -> None:
 
     resources = {resource(name): (lambda e: {}) for name in STEPS}
     resources[resource("select_agent")] = lambda e: {"selection": {"agent_id": "x", "confidence": 1}, "encoding": None}
+    resources[resource("analyze_sentiment")] = lambda e: {"label": "neutral"}
     resources[resource("execute_agent")] = execute
     resources[resource("reflect")] = reflect
     resources[resource("remember")] = lambda e: {"attempts": len(e["reflection"]["history"])}
@@ -220,6 +221,14 @@ def test_answers_from_time_or_chance_tools_are_not_cached(runtime: Runtime) -> N
     assert [c.name for c in first.trace.executions[0].tool_calls] == ["clock"]
     second = ask(runtime, "what time is it in tokyo", user_id="bob")
     assert not second.trace.executions[0].cache.hit  # type: ignore[union-attr]
+
+
+def test_an_upset_user_is_not_served_from_the_cache(runtime: Runtime) -> None:
+    angry = "this is ridiculous, I am so angry, how do i transfer money to my savings account"
+    ask(runtime, angry)
+    r = ask(runtime, angry, user_id="bob")
+    assert r.trace.executions[0].cache.bypass.startswith("the user is upset")  # type: ignore[union-attr]
+    assert not r.reflection.skipped
 
 
 def test_a_repair_is_never_cached_and_never_served_from_the_cache(runtime: Runtime) -> None:
@@ -294,6 +303,8 @@ def test_a_confident_request_to_a_trusted_agent_skips_reflection(runtime: Runtim
         stats.stats = weak
         assert not ask(runtime).reflection.skipped
     stats.stats = AgentStats(n=500, reflection_score=0.9, reward=0.9)
+    upset = ask(runtime, "this is ridiculous, I am so angry, how do i transfer money to my savings account")
+    assert upset.sentiment.label == "negative" and not upset.reflection.skipped  # tone is always reviewed
     leaky(runtime)
     r = ask(runtime)
     assert not r.reflection.skipped and "@" not in r.answer

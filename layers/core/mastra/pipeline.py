@@ -141,6 +141,7 @@ def definition() -> dict[str, Any]:
                     "agent_id.$": "$.analysis.selection.agent_id",
                     "attempt": 1,
                     "confidence.$": "$.analysis.selection.confidence",
+                    "sentiment_label.$": "$.analysis.sentiment.label",
                     "encoding.$": "$.analysis.encoding",
                 },
                 result_path="$.execution",

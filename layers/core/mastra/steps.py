@@ -91,6 +91,7 @@ class ExecuteInput(_StepInput):
     failed_agent_id: str | None = None
     critique: Critique | None = Field(None, description="A repair attempt: what reflection asked to fix.")
     confidence: float | None = Field(None, description="The router's confidence (attempt 1: may skip reflection).")
+    sentiment_label: str | None = Field(None, description="The user's mood: an upset user's answer is always reviewed.")
 
 
 def execute_agent(event: dict[str, Any], runtime: Runtime | None = None) -> dict[str, Any]:
@@ -172,7 +173,7 @@ def execute_agent(event: dict[str, Any], runtime: Runtime | None = None) -> dict
         timeout_s=timeout_s,
         cache=cache,
     )
-    if inp.attempt == 1 and execution.answered:
+    if inp.attempt == 1 and execution.answered and inp.sentiment_label != "negative":
         why = fast_path(inp.confidence, stats, rt.settings)
         # The safety check costs microseconds: a leak is never waved through on a fast path.
         if why is not None and not safety(execution.answer, request.message)[1]:
@@ -190,6 +191,8 @@ def _cache_use(
         return None
     if inp.critique is not None:
         return CacheUse(bypass="a repair attempt")
+    if inp.sentiment_label == "negative":  # a cached answer was judged for another user's mood
+        return CacheUse(bypass="the user is upset: the answer's tone is reviewed")
     personal = why_personal(spec, prompt.template, memory, new_thread=inp.request.new_thread)
     if personal is not None:
         return CacheUse(bypass=personal)
