@@ -159,6 +159,7 @@ def scripted(runtime: Runtime, behaviour: dict[str, Any]) -> Scripted:
 
 def test_a_weak_answer_is_retried_with_the_next_best_agent(runtime: Runtime) -> None:
     s = scripted(runtime, {"banking": "no_match"})
+    runtime.settings = runtime.settings.model_copy(update={"max_attempts": 2})
     r = ask(runtime, "how do i transfer money to my savings account")
     assert s.calls[0] == "banking" and len(s.calls) == 2
     assert r.reflection.verdict == "retry" and len(r.attempts) == 2
@@ -173,6 +174,8 @@ def test_the_better_first_answer_is_kept_after_a_retry(runtime: Runtime) -> None
     scripted(runtime, {first[1].agent_id: "no_match"})
     runtime.reflector.threshold = 1.01  # every answer counts as weak
     runtime.reflector.retry_min_confidence = 0.0
+    runtime.reflector.repair_min_fit = 1.1  # and is retried elsewhere, not repaired
+    runtime.settings = runtime.settings.model_copy(update={"max_attempts": 2})
     r = ask(runtime, "how do i transfer money to my savings account")
     assert len(r.attempts) == 2 and r.agent == "banking" and r.trace.reflections[1].chosen == "first"
 

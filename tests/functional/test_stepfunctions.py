@@ -154,7 +154,35 @@ def test_the_reflection_retry_path_matches(stack: SimpleNamespace, monkeypatch: 
         rt.reflector.retry_min_confidence = 0.0  # the router is sure of banking; allow the retry anyway
     r, _ = both(stack)
     assert r.reflection.verdict == "retry" and r.attempts[0].agent_id == "banking"
+    # Retried until an answer is good enough or the attempts budget (3) is spent.
+    assert stack.calls["execute_agent"] == stack.calls["reflect"] == len(r.attempts) in (2, 3)
+
+
+def test_the_repair_loop_matches(stack: SimpleNamespace, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = RetrievalProvider.complete
+
+    def leaks_unless_critiqued(self: RetrievalProvider, request: Any) -> CompletionResponse:
+        response = real(self, request)
+        if is_banking(self) and request.critique is None and response.sources:
+            response.message.content += " Write to jane.doe@bank.example.com."
+        return response
+
+    monkeypatch.setattr(RetrievalProvider, "complete", leaks_unless_critiqued)
+    r, _ = both(stack)
+    assert [(a.agent_id, a.action, a.verdict) for a in r.attempts] == [
+        ("banking", "answer", "repair"),
+        ("banking", "repair", "accept"),
+    ]
+    assert "@" not in r.answer and r.trace.executions[1].critique is not None
     assert stack.calls["execute_agent"] == 2 and stack.calls["reflect"] == 2
+
+
+def test_a_cached_answer_skips_reflection_in_the_state_machine(stack: SimpleNamespace) -> None:
+    first = stack.aws.chat(ChatRequest(message=MESSAGE, user_id="ana"))
+    second = stack.aws.chat(ChatRequest(message=MESSAGE, user_id="bob"))
+    assert second.answer == first.answer and second.reflection.skipped
+    assert second.trace.executions[0].cache is not None and second.trace.executions[0].cache.hit
+    assert stack.calls["execute_agent"] == 2 and stack.calls["reflect"] == 1
 
 
 def test_events_survive_an_unreachable_queue(stack: SimpleNamespace) -> None:

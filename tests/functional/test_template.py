@@ -106,7 +106,7 @@ def test_function_requirements_are_empty_the_layers_carry_the_dependencies() -> 
 EXPECTED_POLICIES: dict[str, set[tuple[str, str]]] = {
     "SelectAgentFunction": set(),
     "AnalyzeSentimentFunction": set(),
-    "ReflectFunction": set(),
+    "ReflectFunction": {("Statement", "CacheAnswers")},
     "ExecuteAgentFunction": {
         ("DynamoDBReadPolicy", "Table"),
         ("Statement", "ReadLargeMessages"),

@@ -122,3 +122,10 @@ class PipelineError(MastraError):
     """The pipeline failed for good after its retries and fallbacks."""
 
     code = "pipeline_failed"
+
+
+class BudgetExceededError(MastraError):
+    """A thread has used its budget of model tokens or pipeline time; no more work is done for it."""
+
+    code = "budget_exceeded"
+    category = "user"

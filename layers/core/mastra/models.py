@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from mastra.memory.models import MemoryUse
+from mastra.providers.base import Critique
 from mastra.reflection.base import Reflection
 from mastra.selection.base import Selection
 from mastra.sentiment.base import Sentiment
@@ -70,6 +71,21 @@ class PromptUse(BaseModel):
     arm: int | None = Field(None, description="The A/B arm (index in the label's split), if the label is split.")
 
 
+class CacheUse(BaseModel):
+    """How the answer cache treated an attempt: its key, a hit, or why it was bypassed."""
+
+    key: str | None = None
+    hit: bool = False
+    bypass: str | None = Field(None, description="Why the cache was not used (a personalised agent, a repair...).")
+
+
+class FastPath(BaseModel):
+    """Reflection skipped for this attempt, and why (a cached answer; a fast, trusted, confident path)."""
+
+    reason: str
+    expected_score: float = Field(ge=0, le=1, description="The score the answer is expected to get (observed).")
+
+
 class Execution(BaseModel):
     """One agent's attempt at the request."""
 
@@ -87,6 +103,10 @@ class Execution(BaseModel):
     replaces_agent_id: str | None = Field(None, description="The agent whose failure this answer replaces.")
     memory: MemoryUse | None = Field(None, description="What the agent's context held from memory.")
     prompt: PromptUse | None = Field(None, description="The prompt version this attempt used.")
+    critique: Critique | None = Field(None, description="A repair attempt: what reflection asked it to fix.")
+    timeout_s: float | None = Field(None, description="The agent's time limit for this attempt (adaptive).")
+    cache: CacheUse | None = None
+    fast_path: FastPath | None = Field(None, description="Set when reflection is skipped for this attempt.")
     elapsed_ms: float = 0.0
 
     @property
@@ -95,11 +115,35 @@ class Execution(BaseModel):
 
 
 class AttemptSummary(BaseModel):
+    """One step of the request's attempts: who answered, how it was judged, what happened next."""
+
     agent_id: str
     attempt: int
     verdict: str
     score: float
     answer: str
+    action: str = Field("answer", description="answer (attempt 1), retry (another agent) or repair (critique).")
+    critique: str | None = Field(None, description="The critique this attempt was given (repair).")
+    reasons: dict[str, str] = Field(default_factory=dict)
+    elapsed_ms: float = 0.0
+
+
+class AttemptRecord(BaseModel):
+    """An attempt and its reflection, as the loop carries them in the state (``$.reflection.history``)."""
+
+    execution: Execution
+    reflection: Reflection
+
+
+class ReflectOutput(Reflection):
+    """The reflect step's output: the verdict, and every attempt so far (this one last).
+
+    Amazon States Language cannot append to a list, so each reflection returns the history it was
+    given plus its own attempt; the next attempt's number is ``next_attempt``.
+    """
+
+    history: list[AttemptRecord] = Field(default_factory=list)
+    next_attempt: int = 2
 
 
 class SentimentSummary(BaseModel):
@@ -111,6 +155,9 @@ class ReflectionSummary(BaseModel):
     verdict: str
     score: float
     reason: str
+    attempts: int = 1
+    kept_attempt: int = 1
+    skipped: bool = False
 
 
 class Trace(BaseModel):

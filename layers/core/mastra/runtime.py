@@ -22,9 +22,11 @@ from mastra.settings import Settings, get_settings
 if TYPE_CHECKING:
     from mastra.agents.agentset import AgentSet
     from mastra.agents.executor import AgentExecutor
+    from mastra.cache import CacheStore
     from mastra.encoder import MessageEncoder
     from mastra.events import EventPublisher
     from mastra.memory import MemoryService
+    from mastra.optimisation import AgentStatsSource
     from mastra.prompts import PromptService
     from mastra.providers import ModelProvider, ProviderFactory
     from mastra.reflection import HeuristicReflector
@@ -264,6 +266,20 @@ class Runtime:
         )
 
     @component
+    def agent_stats(self) -> AgentStatsSource:
+        """Observed per-agent statistics for fast paths and adaptive timeouts (none known here)."""
+        from mastra.optimisation import NullAgentStats
+
+        return NullAgentStats()
+
+    @component
+    def answer_cache(self) -> CacheStore:
+        """Cached answers and per-thread usage counters, in the turn store's database or table."""
+        from mastra.cache import open_cache
+
+        return open_cache(self.store)
+
+    @component
     def providers(self) -> ProviderFactory:
         from mastra.providers import ProviderFactory
 
@@ -328,6 +344,7 @@ class Runtime:
         thread_id = request.thread_id or new_id()
         if request.thread_id is not None:
             self.store.check_thread_owner(tenant, thread_id, request.user_id)
+            self.check_thread_budget(tenant, thread_id)
         return RequestContext(
             request_id=new_id(),
             tenant_id=tenant,
@@ -360,7 +377,39 @@ class Runtime:
             raise error from None
         response = ChatResponse.model_validate(output)
         response.timings_ms["total"] = round((time.perf_counter() - started) * 1000, 3)
+        self._count_usage(context, response)
         return response
+
+    # ---- governors -----------------------------------------------------------------------------
+    def check_thread_budget(self, tenant_id: str, thread_id: str) -> None:
+        """Refuse (429, before any work) a thread that has used its token or time budget."""
+        limits = self.settings.thread_token_budget, self.settings.thread_time_budget_ms
+        if not any(limits):
+            return
+        usage = self.answer_cache.thread_usage(tenant_id, thread_id)
+        tokens, ms = limits
+        if tokens and usage.tokens >= tokens:
+            raise errors.BudgetExceededError(
+                f"thread {thread_id} has used its budget of {tokens} model tokens ({usage.tokens} used)",
+                details={"thread_id": thread_id, "tokens": usage.tokens, "token_budget": tokens},
+            )
+        if ms and usage.elapsed_ms >= ms:
+            raise errors.BudgetExceededError(
+                f"thread {thread_id} has used its budget of {ms:g} ms of processing ({usage.elapsed_ms:.0f} ms used)",
+                details={"thread_id": thread_id, "elapsed_ms": usage.elapsed_ms, "time_budget_ms": ms},
+            )
+
+    def _count_usage(self, context: RequestContext, response: ChatResponse) -> None:
+        """Add the request's tokens and time to its thread's counters (a failure to count is logged)."""
+        if not (self.settings.thread_token_budget or self.settings.thread_time_budget_ms):
+            return
+        tokens = sum(e.input_tokens + e.output_tokens for e in response.trace.executions)
+        try:
+            self.answer_cache.add_usage(
+                context.tenant_id, context.thread_id, tokens=tokens, elapsed_ms=response.timings_ms.get("total", 0.0)
+            )
+        except errors.MastraError as exc:
+            log.warning("could not count thread %s's usage: %s", context.thread_id, exc.message)
 
 
 def error_from_execution(error: str, cause: str) -> errors.MastraError:

@@ -56,11 +56,39 @@ class Settings(BaseModel):
         None, description="Prompt files seeded into the embedded registry (default: <agents_dir>/../prompts)."
     )
     reflection_threshold: float = Field(
-        0.30, ge=0, le=1, description="Answers scoring below this are retried with the next-best agent."
+        0.47, ge=0, le=1, description="Answers scoring below this are repaired or retried with the next-best agent."
     )
     retry_min_confidence: float = Field(
         0.05, ge=0, le=1, description="A retry candidate needs at least this routing confidence."
     )
+    max_attempts: int = Field(
+        3, ge=1, le=6, description="Per request: answers tried at most (the first, then retries and repairs)."
+    )
+    request_budget_ms: float = Field(
+        8000.0, gt=0, description="Per request: no retry or repair starts once this much time has passed."
+    )
+    thread_token_budget: int = Field(
+        200_000, ge=0, description="Per thread: model tokens a thread may use (0: no limit); then 429."
+    )
+    thread_time_budget_ms: float = Field(
+        600_000.0, ge=0, description="Per thread: pipeline time a thread may use (0: no limit); then 429."
+    )
+    answer_cache_ttl_s: float = Field(
+        3600.0, ge=0, description="Cached answers to repeated requests live this long (0: no cache)."
+    )
+    reflection_skip_confidence: float = Field(
+        0.90, ge=0, le=1.01, description="Fast path: routing confidence needed to skip reflection (>1: never)."
+    )
+    reflection_skip_min_score: float = Field(
+        0.75, ge=0, le=1, description="Fast path: the agent's observed reflection score (and reward) needed."
+    )
+    stats_min_n: int = Field(
+        30, ge=1, description="Observed requests an agent needs before its statistics drive fast paths and timeouts."
+    )
+    timeout_p99_factor: float = Field(
+        3.0, gt=0, description="Adaptive timeout: this times the agent's observed p99, within [floor, timeout_s]."
+    )
+    timeout_floor_s: float = Field(2.0, gt=0, description="Adaptive timeout: never below this.")
     prebuilt_dir: Path = Field(
         PACKAGE_DIR / "prebuilt", description="Read-only compiled agent sets shipped with a build (Lambda layer)."
     )

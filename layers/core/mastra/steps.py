@@ -18,17 +18,21 @@ from mastra.events.build import events_for_turn
 from mastra.events.consumer import record_batch
 from mastra.events.models import Event, EventBatch
 from mastra.models import (
+    AttemptRecord,
     AttemptSummary,
+    CacheUse,
     ChatResponse,
     Execution,
+    FastPath,
     ReflectionSummary,
+    ReflectOutput,
     RequestContext,
     SentimentSummary,
     StepFailure,
     ToolCallRecord,
     Trace,
 )
-from mastra.providers.base import ChatMessage
+from mastra.providers.base import ChatMessage, Critique
 from mastra.reflection import AnswerFacts, Reflection
 from mastra.runtime import Runtime, get_runtime
 from mastra.selection import Selection
@@ -88,14 +92,22 @@ class ExecuteInput(_StepInput):
     attempt: int = 1
     failure: StepFailure | None = Field(None, description="Set when this run replaces a failed agent.")
     failed_agent_id: str | None = None
+    critique: Critique | None = Field(None, description="A repair attempt: what reflection asked to fix.")
+    confidence: float | None = Field(None, description="The router's confidence (attempt 1: may skip reflection).")
+    sentiment_label: str | None = Field(None, description="The user's mood: an upset user's answer is always reviewed.")
 
 
 def execute_agent(event: dict[str, Any], runtime: Runtime | None = None) -> dict[str, Any]:
-    """``{"request", "agent_id", "attempt", "failure"?}`` -> :class:`~mastra.models.Execution`.
+    """``{"request", "agent_id", "attempt", "failure"?, "critique"?}`` -> :class:`~mastra.models.Execution`.
 
     With ``failure`` (the pipeline's ExecuteFallback state) no agent runs: the answer says what
-    failed, honestly, and reflection may then try the next-best agent.
+    failed, honestly, and reflection may then try the next-best agent. A repeated request may be
+    answered from the answer cache; a confident request to a trusted agent may skip reflection
+    (``fast_path``); the agent's time limit adapts to its observed latency.
     """
+    from mastra.optimisation import adaptive_timeout, cache_key, fast_path, personalised
+    from mastra.reflection.signals import safety
+
     started = time.perf_counter()
     rt = runtime or get_runtime()
     inp = ExecuteInput.model_validate(event)
@@ -105,6 +117,11 @@ def execute_agent(event: dict[str, Any], runtime: Runtime | None = None) -> dict
         return execution.model_dump()
     request = inp.request
     spec = rt.agents.registry.get(inp.agent_id) if inp.agent_id else rt.agents.registry.fallback
+    stats = rt.agent_stats.agent_stats(request.tenant_id, spec.id)
+    timeout_s = adaptive_timeout(spec.timeout_s, stats, rt.settings)
+    if inp.attempt > 1:  # a retry or repair gets what is left of the request's budget, within its own limit
+        left_s = rt.settings.request_budget_ms / 1000 - (time.time() - request.received_at)
+        timeout_s = round(max(rt.settings.timeout_floor_s, min(timeout_s, left_s)), 3)
     memory = rt.memory.context(
         tenant_id=request.tenant_id,
         user_id=request.user_id,
@@ -118,6 +135,19 @@ def execute_agent(event: dict[str, Any], runtime: Runtime | None = None) -> dict
     # Resolved on every request (one cached label read), even when the provider renders nothing:
     # the version is recorded so outcomes can be compared per prompt version.
     prompt = rt.prompts.for_agent(spec, user_id=request.user_id)
+    cache = _cache_use(rt, inp, spec, prompt, memory.use, cache_key, personalised)
+    if cache is not None and cache.key is not None and cache.bypass is None:
+        cached = rt.answer_cache.get_answer(request.tenant_id, cache.key)
+        if cached is not None:
+            execution = Execution.model_validate({**cached.execution, "attempt": inp.attempt})
+            execution.cache = CacheUse(key=cache.key, hit=True)
+            if inp.attempt == 1:  # reflected when it was stored: the Choice skips the Reflect state
+                execution.fast_path = FastPath(
+                    reason="cached answer (reflected when stored)", expected_score=cached.score
+                )
+            execution.memory, execution.critique, execution.timeout_s = memory.use, None, timeout_s
+            execution.elapsed_ms = _ms(started)
+            return execution.model_dump()
     run = rt.executor.run(
         spec,
         message=request.message,
@@ -126,6 +156,8 @@ def execute_agent(event: dict[str, Any], runtime: Runtime | None = None) -> dict
         request_id=request.request_id,
         variables=memory.variables(),
         prompt=prompt,
+        critique=inp.critique,
+        timeout_s=timeout_s,
     )
     execution = Execution(
         agent_id=spec.id,
@@ -140,9 +172,34 @@ def execute_agent(event: dict[str, Any], runtime: Runtime | None = None) -> dict
         output_tokens=run.usage.output_tokens,
         memory=memory.use,
         prompt=run.prompt,
+        critique=inp.critique,
+        timeout_s=timeout_s,
+        cache=cache,
     )
+    if inp.attempt == 1 and execution.answered and inp.sentiment_label != "negative":
+        why = fast_path(inp.confidence, stats, rt.settings)
+        # The safety check costs microseconds: a leak is never waved through on a fast path.
+        if why is not None and not safety(execution.answer, request.message)[1]:
+            assert stats is not None and stats.reflection_score is not None
+            execution.fast_path = FastPath(reason=why, expected_score=stats.reflection_score)
     execution.elapsed_ms = _ms(started)
     return execution.model_dump()
+
+
+def _cache_use(
+    rt: Runtime, inp: ExecuteInput, spec: Any, prompt: Any, memory: Any, key_of: Any, why_personal: Any
+) -> CacheUse | None:
+    """The attempt's cache key, or why the cache is bypassed (None: the cache is off)."""
+    if rt.settings.answer_cache_ttl_s <= 0:
+        return None
+    if inp.critique is not None:
+        return CacheUse(bypass="a repair attempt")
+    if inp.sentiment_label == "negative":  # a cached answer was judged for another user's mood
+        return CacheUse(bypass="the user is upset: the answer's tone is reviewed")
+    personal = why_personal(spec, prompt.template, memory, new_thread=inp.request.new_thread)
+    if personal is not None:
+        return CacheUse(bypass=personal)
+    return CacheUse(key=key_of(inp.request.tenant_id, spec.id, prompt.use().ref, inp.request.message))
 
 
 def _recovery(inp: ExecuteInput, fallback_id: str) -> Execution:
@@ -159,38 +216,95 @@ def _recovery(inp: ExecuteInput, fallback_id: str) -> Execution:
     )
 
 
-class _Attempt(BaseModel):
-    execution: Execution
-    reflection: Reflection
-
-
 class ReflectInput(_StepInput):
     selection: Selection
-    sentiment: Sentiment
+    sentiment: Sentiment | None = None
     execution: Execution
-    previous: _Attempt | None = None
+    history: list[AttemptRecord] = Field(default_factory=list, description="The earlier attempts (the loop's).")
+
+
+def _facts(execution: Execution) -> AnswerFacts:
+    return AnswerFacts(
+        agent_id=execution.agent_id,
+        answer=execution.answer,
+        answered=execution.answered,
+        stop_reason=execution.stop_reason,
+        sources=tuple(execution.sources),
+        critiqued=execution.critique is not None,
+    )
 
 
 def reflect(event: dict[str, Any], runtime: Runtime | None = None) -> dict[str, Any]:
-    """Score the answer; ``retry`` names the next-best agent. With ``previous``, keep the better answer."""
+    """Score the answer and decide: accept, ``retry`` (next-best agent) or ``repair`` (same agent, critique).
+
+    Returns the :class:`~mastra.models.ReflectOutput`: the verdict and the history of attempts with
+    this one appended. Within the request's budget (``max_attempts``, ``request_budget_ms``) only.
+    An accepted, cacheable answer is stored in the answer cache.
+    """
+    from mastra.reflection.heuristic import Budget
+
     started = time.perf_counter()
     rt = runtime or get_runtime()
     inp = ReflectInput.model_validate(event)
     execution = inp.execution
-    tried = [execution.agent_id]
-    if inp.previous is not None:
-        tried.append(inp.previous.execution.agent_id)
-    if execution.replaces_agent_id is not None:  # the agent that failed is not worth a retry
-        tried.append(execution.replaces_agent_id)
+    tried = [h.execution.agent_id for h in inp.history] + [execution.agent_id]
+    tried += [e.replaces_agent_id for e in [*(h.execution for h in inp.history), execution] if e.replaces_agent_id]
+    attempt = len(inp.history) + 1
+    spent_ms = (time.time() - inp.request.received_at) * 1000
+    budget = Budget(
+        attempts_left=rt.settings.max_attempts - attempt, time_left=spent_ms < rt.settings.request_budget_ms
+    )
     reflection = rt.reflector.reflect(
         inp.request.message,
         inp.selection,
-        AnswerFacts(agent_id=execution.agent_id, answer=execution.answer, answered=execution.answered),
+        _facts(execution),
+        sentiment=inp.sentiment,
         tried=tried,
-        previous=inp.previous.reflection if inp.previous else None,
+        history=[(_facts(h.execution), h.reflection) for h in inp.history],
+        budget=budget,
     )
+    if reflection.verdict != "accept" and budget.exhausted:  # whatever a reflector says, the budget holds
+        reflection = reflection.model_copy(
+            update={"verdict": "accept", "reason": f"{reflection.reason}; the request's budget is spent"}
+        )
     reflection.elapsed_ms = _ms(started)
-    return reflection.model_dump()
+    if reflection.verdict == "accept" and reflection.kept_attempt == attempt:
+        _cache_answer(rt, inp.request, execution, reflection)
+    output = ReflectOutput(
+        **reflection.model_dump(),
+        history=[*inp.history, AttemptRecord(execution=execution, reflection=reflection)],
+        next_attempt=attempt + 1,
+    )
+    return output.model_dump()
+
+
+def _cache_answer(rt: Runtime, request: RequestContext, execution: Execution, reflection: Reflection) -> None:
+    """Keep an accepted answer for the same request (never a repair, a volatile tool's or an unsafe one)."""
+    from mastra.cache import CachedAnswer
+    from mastra.optimisation import VOLATILE_TOOLS
+
+    cache = execution.cache
+    if cache is None or cache.key is None or cache.hit or not reflection.safe:
+        return
+    if reflection.score < rt.reflector.threshold or any(c.name in VOLATILE_TOOLS for c in execution.tool_calls):
+        return
+    now = time.time()
+    stored = execution.model_dump(exclude={"memory", "cache", "fast_path", "critique", "timeout_s", "elapsed_ms"})
+    try:
+        rt.answer_cache.put_answer(
+            request.tenant_id,
+            CachedAnswer(
+                key=cache.key,
+                agent_id=execution.agent_id,
+                prompt_ref=execution.prompt.ref if execution.prompt else "",
+                execution=stored,
+                score=reflection.score,
+                created_at=now,
+                expires_at=now + rt.settings.answer_cache_ttl_s,
+            ),
+        )
+    except MastraError as exc:  # a cache is an optimisation: never fail the request for it
+        log.warning("could not cache the answer of %s: %s", request.request_id, exc.message)
 
 
 class _Analysis(BaseModel):
@@ -202,8 +316,7 @@ class _Analysis(BaseModel):
 class RememberInput(_StepInput):
     analysis: _Analysis
     execution: Execution
-    reflection: Reflection
-    first: _Attempt | None = None
+    reflection: ReflectOutput
     failure: StepFailure | None = None
     reflection_error: StepFailure | None = None
     retry_error: StepFailure | None = None
@@ -219,38 +332,93 @@ def _errors(event: dict[str, Any], inp: RememberInput) -> list[StepFailure]:
     return found
 
 
+def _summary(e: Execution, r: Reflection) -> AttemptSummary:
+    action = "answer" if e.attempt == 1 else ("repair" if e.critique is not None else "retry")
+    return AttemptSummary(
+        agent_id=e.agent_id,
+        attempt=e.attempt,
+        verdict=r.verdict,
+        score=r.score,
+        answer=e.answer,
+        action=action,
+        critique=e.critique.text if e.critique else None,
+        reasons=r.reasons,
+        elapsed_ms=round(e.elapsed_ms + r.elapsed_ms, 3),
+    )
+
+
 def build_response(event: dict[str, Any], inp: RememberInput) -> ChatResponse:
-    """The response for a finished pipeline state (whichever path it took); ``inp`` is ``event`` parsed."""
-    first, final = inp.first, inp.reflection
-    if first is None:  # accepted at once
-        executions, reflections = [inp.execution], [final]
-        kept, kept_score, reason = inp.execution, final.score, final.reason
-    elif inp.retry_error is not None:  # the retry failed: the first answer stands
-        executions, reflections = [first.execution], [first.reflection]
-        if inp.execution.attempt == 2:  # the retry answered, but reflecting on it failed
+    """The response for a finished pipeline state (whichever path it took); ``inp`` is ``event`` parsed.
+
+    ``inp.reflection.history`` holds every reflected attempt; the kept answer is the last
+    reflection's ``kept_attempt``. An attempt whose execution or reflection failed is recorded as
+    such, and the best reflected answer stands. A kept answer with a safety finding (the budget ran
+    out before a repair) is redacted: it is never returned as it was.
+    """
+    from mastra.reflection.signals import redact
+
+    final = inp.reflection
+    history = final.history
+    executions = [h.execution for h in history]
+    reflections: list[Reflection] = [h.reflection for h in history]
+    attempts = [_summary(e, r) for e, r in zip(executions, reflections, strict=True)]
+    last = reflections[-1] if reflections else None
+    if not history:  # accepted at once: reflected, skipped, or reflection unavailable
+        executions, reflections = [inp.execution], [Reflection.model_validate(final.model_dump())]
+        attempts = [_summary(inp.execution, reflections[0])]
+        kept, kept_refl, reason = inp.execution, reflections[0], final.reason
+    else:
+        assert last is not None
+        kept_refl = reflections[last.kept_attempt - 1]
+        kept = executions[last.kept_attempt - 1]
+        reason = last.reason
+        if inp.retry_error is not None and last.verdict != "accept":  # the next attempt failed to run
+            attempts.append(
+                AttemptSummary(
+                    agent_id=last.retry_agent_id or "?",
+                    attempt=last.attempt + 1,
+                    verdict="failed",
+                    score=0.0,
+                    answer="",
+                    action=last.verdict,
+                    critique=last.critique.text if last.critique else None,
+                )
+            )
+            failed = f"the {last.verdict} failed ({inp.retry_error.error})"
+            reason = f"{reason}; {failed}, so attempt {last.kept_attempt}'s answer stands"
+        elif inp.reflection_error is not None and inp.execution.attempt > last.attempt:  # its reflection failed
             executions.append(inp.execution)
-        kept, kept_score = first.execution, first.reflection.score
-        reason = f"{first.reflection.reason}; the retry failed ({inp.retry_error.error}), so the first answer stands"
-    else:  # retried: the better answer is kept
-        executions, reflections = [first.execution, inp.execution], [first.reflection, final]
-        keep_first = final.chosen == "first"
-        kept = first.execution if keep_first else inp.execution
-        kept_score = first.reflection.score if keep_first else final.score
-        reason = final.reason
-    attempts = [
-        AttemptSummary(agent_id=e.agent_id, attempt=i + 1, verdict=r.verdict, score=r.score, answer=e.answer)
-        for i, (e, r) in enumerate(zip(executions, reflections, strict=False))
-    ]
-    if inp.retry_error is not None and first is not None:
-        retry_agent = first.reflection.retry_agent_id or "?"
-        attempts.append(AttemptSummary(agent_id=retry_agent, attempt=2, verdict="failed", score=0.0, answer=""))
-    summary = ReflectionSummary(verdict="retry" if first else final.verdict, score=kept_score, reason=reason)
+            attempts.append(
+                AttemptSummary(
+                    agent_id=inp.execution.agent_id,
+                    attempt=inp.execution.attempt,
+                    verdict="unreviewed",
+                    score=0.0,
+                    answer=inp.execution.answer,
+                    action="repair" if inp.execution.critique else "retry",
+                )
+            )
+            failed = f"reflecting on attempt {inp.execution.attempt} failed"
+            reason = f"{reason}; {failed}, so attempt {last.kept_attempt}'s answer stands"
+    answer = kept.answer
+    if kept_refl.findings:
+        answer = redact(answer, inp.request.message)
+        reason = f"{reason}; leaks redacted"
+    verdict = reflections[0].verdict if len(attempts) > 1 else final.verdict
+    summary = ReflectionSummary(
+        verdict=verdict,
+        score=kept_refl.score,
+        reason=reason,
+        attempts=len(attempts),
+        kept_attempt=kept.attempt,
+        skipped=final.skipped,
+    )
     selection, sentiment = inp.analysis.selection, inp.analysis.sentiment
     return ChatResponse(
         request_id=inp.request.request_id,
         thread_id=inp.request.thread_id,
         user_id=inp.request.user_id,
-        answer=kept.answer,
+        answer=answer,
         agent=kept.agent_id,
         confidence=next((s.confidence for s in selection.ranked if s.agent_id == kept.agent_id), 0.0)
         if kept.agent_id != selection.agent_id

@@ -18,6 +18,7 @@ from mastra.providers.base import (
     ChatMessage,
     CompletionRequest,
     CompletionResponse,
+    Critique,
     ModelProvider,
     ToolResult,
     ToolSpec,
@@ -68,16 +69,20 @@ class AgentExecutor:
         request_id: str,
         prompt: PromptChoice | None = None,
         variables: dict[str, Any] | None = None,
+        critique: Critique | None = None,
+        timeout_s: float | None = None,
     ) -> AgentRun:
         """Run ``spec``'s agent on ``message`` within its ``timeout_s``.
 
         ``prompt`` is the resolved prompt version (``PromptService.for_agent``; default: the spec's
         inline template). Its model settings apply over the spec's. ``variables`` are extra template
         values for this request (the memory's ``working_memory``, ``summary``, ``recalled``). The
-        template is rendered only for a provider that reads a system prompt.
+        template is rendered only for a provider that reads a system prompt. ``critique`` (a repair
+        attempt) goes to the model with every round; ``timeout_s`` (adaptive) replaces the spec's.
         """
         provider = self.provider_for(spec)
-        deadline = time.monotonic() + spec.timeout_s
+        limit = spec.timeout_s if timeout_s is None else timeout_s
+        deadline = time.monotonic() + limit
         choice = prompt if prompt is not None else inline_choice(spec, user_id=user_id)
         settings = spec.model.model_copy(update=dict(choice.model)) if choice.model else spec.model
         system = choice.render(variables) if provider.uses_system_prompt else None
@@ -88,7 +93,7 @@ class AgentExecutor:
         for round_no in range(self.max_tool_rounds + 1):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise StepTimeoutError(f"agent {spec.id!r} ran out of its {spec.timeout_s:g} s budget")
+                raise StepTimeoutError(f"agent {spec.id!r} ran out of its {limit:g} s budget")
             response: CompletionResponse = provider.complete(
                 CompletionRequest(
                     system=system,
@@ -98,6 +103,7 @@ class AgentExecutor:
                     settings=settings,
                     timeout_s=remaining,
                     memory=variables or {},
+                    critique=critique,
                 )
             )
             run.usage = run.usage + response.usage

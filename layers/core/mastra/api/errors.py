@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from mastra.errors import (
+    BudgetExceededError,
     ConflictError,
     EventPublishError,
     InvalidRequestError,
@@ -41,6 +42,7 @@ STATUS: dict[type[MastraError], int] = {
     StorageRejectedError: 500,  # our data or configuration, not the caller's; retrying will not help
     EventPublishError: 503,
     PipelineError: 502,
+    BudgetExceededError: 429,
 }
 
 

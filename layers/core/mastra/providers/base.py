@@ -51,6 +51,32 @@ class ToolSpec(BaseModel):
     input_schema: dict[str, Any]
 
 
+class Critique(BaseModel):
+    """What reflection asks a repair attempt to fix; every provider honours it.
+
+    Models that read instructions get ``text`` as an extra system instruction
+    (:func:`with_critique`); the offline retrieval model acts on the structured fields.
+    """
+
+    text: str = Field(description="The instruction, in words a model can follow.")
+    exclude_sources: list[str] = Field(default_factory=list, description="Passages judged off-topic: do not reuse.")
+    redact: bool = Field(False, description="The last answer leaked personal data or secrets: leave them out.")
+    tone: Literal["empathetic"] | None = Field(None, description="The user is upset: answer with care.")
+    expand: bool = Field(False, description="The last answer missed part of the request: cover every part.")
+
+
+def with_critique(system: str | None, critique: Critique | None) -> str | None:
+    """The system prompt with the critique appended as an instruction (for models that read one).
+
+    >>> with_critique("Be brief.", Critique(text="Do not include email addresses."))
+    'Be brief.\n\nYour previous answer was reviewed. Do not include email addresses.'
+    """
+    if critique is None:
+        return system
+    note = f"Your previous answer was reviewed. {critique.text}"
+    return f"{system}\n\n{note}" if system else note
+
+
 class CompletionRequest(BaseModel):
     system: str | None = None
     messages: list[ChatMessage]
@@ -62,6 +88,7 @@ class CompletionRequest(BaseModel):
         description="The request's memory (working_memory, summary, recalled) as template variables. Models that "
         "read a system prompt get it there; the offline retrieval model renders templated passages with it.",
     )
+    critique: Critique | None = Field(None, description="Set on a repair attempt: what to fix in the answer.")
 
 
 class Usage(BaseModel):

@@ -23,6 +23,7 @@ from mastra.providers.base import (
     StopReason,
     ToolCall,
     Usage,
+    with_critique,
 )
 
 #: Seconds to open a connection; Bedrock endpoints answer this fast or not at all.
@@ -146,8 +147,9 @@ class BedrockProvider(SDKProvider):
                 "temperature": request.settings.temperature,
             },
         }
-        if request.system:
-            params["system"] = [{"text": request.system}]
+        system = with_critique(request.system, request.critique)
+        if system:
+            params["system"] = [{"text": system}]
         if with_tools:
             params["toolConfig"] = {
                 "tools": [

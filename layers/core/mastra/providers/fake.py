@@ -17,9 +17,13 @@ class FakeProvider(ModelProvider):
         self.reply = reply
         self.error = error
         self.calls = 0
+        #: The critiques of repair attempts it was given (it answers the same regardless).
+        self.critiques: list[str] = []
 
     def complete(self, request: CompletionRequest) -> CompletionResponse:
         self.calls += 1
+        if request.critique is not None:
+            self.critiques.append(request.critique.text)
         if self.error is not None:
             raise self.error
         return CompletionResponse(

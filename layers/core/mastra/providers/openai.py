@@ -19,6 +19,7 @@ from mastra.providers.base import (
     StopReason,
     ToolCall,
     Usage,
+    with_critique,
 )
 
 #: Local servers (Ollama, vLLM) ignore the key, but the SDK refuses to start without one.
@@ -131,7 +132,7 @@ class OpenAIProvider(SDKProvider):
         """The keyword arguments of ``chat.completions.create`` for ``request``."""
         params: dict[str, Any] = {
             "model": request.settings.model_id,
-            "messages": chat_messages(request.system, request.messages),
+            "messages": chat_messages(with_critique(request.system, request.critique), request.messages),
             "temperature": request.settings.temperature,
             # max_tokens, not max_completion_tokens: Ollama and vLLM read only this one.
             "max_tokens": request.settings.max_tokens,

@@ -16,6 +16,7 @@ from mastra.providers.base import (
     ChatMessage,
     CompletionRequest,
     CompletionResponse,
+    Critique,
     ModelProvider,
     ToolCall,
     last_user_text,
@@ -56,12 +57,21 @@ class RetrievalProvider(ModelProvider):
                     stop_reason="tool_use",
                     model_id=request.settings.model_id,
                 )
-        hits = self.index.search(self.space.vector(question), k=1)
-        if hits and hits[0].score >= self.min_score:
+        critique = request.critique
+        excluded = set(critique.exclude_sources) if critique else set()
+        hits = [
+            h
+            for h in self.index.search(self.space.vector(question), k=len(excluded) + 2)
+            if h.passage.id not in excluded and h.score >= self.min_score
+        ]
+        if hits:
+            # A repair asked to cover every part of the request: the next passage that matches too.
+            chosen = hits[:2] if critique is not None and critique.expand else hits[:1]
+            text = "\n\n".join(personalised(h.passage.text, request.memory) for h in chosen)
             return CompletionResponse(
-                message=ChatMessage(role="assistant", content=personalised(hits[0].passage.text, request.memory)),
+                message=ChatMessage(role="assistant", content=revise(text, question, critique)),
                 model_id=request.settings.model_id,
-                sources=[hits[0].passage.id],
+                sources=[h.passage.id for h in chosen],
             )
         return CompletionResponse(
             message=ChatMessage(role="assistant", content=self.no_answer),
@@ -76,6 +86,25 @@ class RetrievalProvider(ModelProvider):
             text = str(result.content.get("text") or result.content.get("error") or "")
             parts.append(f"Sorry, I couldn't do that: {text}" if result.is_error else text)
         return CompletionResponse(message=ChatMessage(role="assistant", content=" ".join(parts)))
+
+
+#: The opening a repair adds for an upset user.
+EMPATHY = "I'm sorry about the trouble - here is what should help."
+
+
+def revise(text: str, question: str, critique: Critique | None) -> str:
+    """A passage revised as a repair's critique asks: leaks redacted, the tone made calm and kind."""
+    if critique is None:
+        return text
+    if critique.redact:
+        from mastra.reflection.signals import redact
+
+        text = redact(text, question)
+    if critique.tone == "empathetic":
+        from mastra.reflection.signals import calm
+
+        text = f"{EMPATHY} {calm(text)}"
+    return text
 
 
 def is_template(text: str) -> bool:

@@ -30,6 +30,7 @@ _OPS = {
     "NumericGreaterThan": lambda a, b: _num(a) and a > b,
     "NumericGreaterThanEquals": lambda a, b: _num(a) and a >= b,
     "NumericLessThanEquals": lambda a, b: _num(a) and a <= b,
+    "IsNull": lambda a, b: (a is None) == b,
 }
 
 
