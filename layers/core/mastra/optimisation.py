@@ -14,14 +14,19 @@ Statistics come from an :class:`AgentStatsSource` (the stats service on a full d
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
+
+from mastra.errors import MastraError
+from mastra.stats.models import AgentStats
 
 if TYPE_CHECKING:
     from mastra.memory.models import MemoryUse
     from mastra.settings import Settings
     from mastra.spec.models import AgentSpec
+
+log = logging.getLogger(__name__)
 
 #: Tools whose results depend on the time or on chance: answers that used them are never cached.
 VOLATILE_TOOLS = frozenset({"clock", "chance"})
@@ -30,21 +35,25 @@ VOLATILE_TOOLS = frozenset({"clock", "chance"})
 PERSONAL_VARIABLES = ("user_id", "today")
 
 
-@dataclass(frozen=True)
-class AgentStats:
-    """What has been observed of an agent's requests (same fields as the stats service's)."""
-
-    n: int
-    p50_ms: float | None = None
-    p99_ms: float | None = None
-    reflection_score: float | None = None
-    reward: float | None = None
-
-
 class AgentStatsSource(Protocol):
     def agent_stats(self, tenant_id: str, agent_id: str) -> AgentStats | None:
         """The agent's observed statistics, or None if nothing is known."""
         ...
+
+
+class GuardedAgentStats:
+    """A source whose failures cost only the optimisation: a stats read that fails (the table is
+    throttled, say) answers None, and the request runs on its spec's settings."""
+
+    def __init__(self, source: AgentStatsSource) -> None:
+        self.source = source
+
+    def agent_stats(self, tenant_id: str, agent_id: str) -> AgentStats | None:
+        try:
+            return self.source.agent_stats(tenant_id, agent_id)
+        except MastraError as exc:
+            log.warning("agent statistics unavailable (%s); using %s's spec settings", exc.message, agent_id)
+            return None
 
 
 class NullAgentStats:

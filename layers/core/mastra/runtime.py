@@ -267,10 +267,10 @@ class Runtime:
 
     @component
     def agent_stats(self) -> AgentStatsSource:
-        """Observed per-agent statistics for fast paths and adaptive timeouts (none known here)."""
-        from mastra.optimisation import NullAgentStats
+        """Observed per-agent statistics (the stats service) for fast paths and adaptive timeouts."""
+        from mastra.optimisation import GuardedAgentStats
 
-        return NullAgentStats()
+        return GuardedAgentStats(self.stats)
 
     @component
     def answer_cache(self) -> CacheStore:

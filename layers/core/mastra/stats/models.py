@@ -140,7 +140,7 @@ class AgentStats(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     n: int
-    p50_ms: float | None
-    p99_ms: float | None
-    reflection_score: float | None
-    reward: float | None
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+    reflection_score: float | None = None
+    reward: float | None = None
