@@ -104,8 +104,16 @@ def test_function_requirements_are_empty_the_layers_carry_the_dependencies() -> 
 # ---- least privilege ------------------------------------------------------------------------------
 
 EXPECTED_POLICIES: dict[str, set[tuple[str, str]]] = {
-    "SelectAgentFunction": set(),
-    "AnalyzeSentimentFunction": set(),
+    "SelectAgentFunction": {
+        ("DynamoDBReadPolicy", "Table"),
+        ("Statement", "ReadModelArtifacts"),
+        ("Statement", "ListModelArtifacts"),
+    },
+    "AnalyzeSentimentFunction": {
+        ("DynamoDBReadPolicy", "Table"),
+        ("Statement", "ReadModelArtifacts"),
+        ("Statement", "ListModelArtifacts"),
+    },
     "ReflectFunction": {("Statement", "CacheAnswers")},
     "ExecuteAgentFunction": {
         ("DynamoDBReadPolicy", "Table"),
