@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from mastra.agents.executor import AgentExecutor
     from mastra.encoder import MessageEncoder
     from mastra.events import EventPublisher
+    from mastra.feedback import FeedbackService
     from mastra.memory import MemoryService
     from mastra.prompts import PromptService
     from mastra.providers import ModelProvider, ProviderFactory
@@ -208,6 +209,33 @@ class Runtime:
         from mastra.events import NullPublisher
 
         return NullPublisher()
+
+    @component
+    def feedback(self) -> FeedbackService:
+        """Feedback, outcomes and rewards over the store; the bandit's arm statistics."""
+        from mastra.feedback import FeedbackService
+
+        store = self.store
+        if store.backend == "dynamodb":
+            from mastra.feedback.dynamodb import DynamoDBFeedbackStore
+
+            feedback: Any = DynamoDBFeedbackStore.sharing(store)  # type: ignore[arg-type]
+        else:
+            from mastra.feedback.sqlite import SQLiteFeedbackStore
+
+            feedback = SQLiteFeedbackStore(store.db)  # type: ignore[attr-defined]
+        s = self.settings
+        return FeedbackService(
+            feedback,
+            store,
+            sentiment=lambda: self.sentiment,
+            publisher=lambda: self.publisher,
+            encoder=lambda: self.encoder,
+            half_life_h=s.feedback_half_life_h,
+            window_h=s.feedback_window_h,
+            rephrase_threshold=s.rephrase_threshold,
+            stats_ttl_s=s.arm_stats_ttl_s,
+        )
 
     @component
     def registry(self) -> ModelRegistry:

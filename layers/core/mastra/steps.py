@@ -326,6 +326,8 @@ def remember(event: dict[str, Any], runtime: Runtime | None = None) -> dict[str,
         settings=spec.memory,
         new_thread=request.new_thread,
     )
+    # Outcomes: this answer's first reward, implicit signals on the thread's previous answer.
+    rt.feedback.on_turn(request, response, encoding.decode() if encoding else None)
     body["timings_ms"]["remember"] = _ms(started)
     return body
 

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from mastra import __version__
 from mastra.api import errors
-from mastra.api.routes import agents, chat, health, memory, prompts
+from mastra.api.routes import agents, chat, feedback, health, memory, prompts
 from mastra.runtime import Runtime, get_runtime
 
 
@@ -19,6 +19,6 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     )
     app.state.runtime = runtime or get_runtime()
     errors.install(app)
-    for module in (chat, agents, prompts, memory, health):
+    for module in (chat, agents, prompts, memory, health, feedback):
         app.include_router(module.router)
     return app

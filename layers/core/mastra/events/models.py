@@ -86,6 +86,32 @@ class RequestFailed(_Event):
     message: str
 
 
+class FeedbackReceived(_Event):
+    type: Literal["feedback.received"] = "feedback.received"
+    version: Literal[1] = 1
+    user_id: str
+    agent_id: str
+    topic: str
+    prompt_ref: str | None = None
+    thumbs: Literal["up", "down"] | None = None
+    rating: int | None = None
+    has_comment: bool = False
+    comment_sentiment: float | None = None
+    replaced: bool = False
+
+
+class RewardAssigned(_Event):
+    type: Literal["reward.assigned"] = "reward.assigned"
+    version: Literal[1] = 1
+    agent_id: str
+    topic: str
+    prompt_ref: str | None = None
+    reward: float
+    previous_reward: float | None = None
+    revision: int
+    components: dict[str, float] = Field(default_factory=dict)
+
+
 def _kind(value: Any) -> str:
     if isinstance(value, dict):
         return f"{value.get('type')}/{value.get('version')}"
@@ -97,7 +123,9 @@ Event = Annotated[
     | Annotated[AgentSelected, Tag("agent.selected/1")]
     | Annotated[AgentCompleted, Tag("agent.completed/1")]
     | Annotated[ReflectionVerdict, Tag("reflection.verdict/1")]
-    | Annotated[RequestFailed, Tag("request.failed/1")],
+    | Annotated[RequestFailed, Tag("request.failed/1")]
+    | Annotated[FeedbackReceived, Tag("feedback.received/1")]
+    | Annotated[RewardAssigned, Tag("reward.assigned/1")],
     Discriminator(_kind),
 ]
 
