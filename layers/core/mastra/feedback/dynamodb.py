@@ -4,14 +4,20 @@
     feedback   T#<tenant>#RQ#<request>     FB#<user>
     outcome    T#<tenant>#RQ#<request>     OUTCOME                    GSI1PK T#<tenant>#OUTDAY#<yyyy-mm-dd>,
                                                                       GSI1SK <created_at>#<request>
-    arm        T#<tenant>#ARM#<topic>      H#<hour, 10 digits>#<agent>
+    day        T#<tenant>#OUTDAYS          <yyyy-mm-dd>#<shard>       (a day that has outcomes)
+    arm        T#<tenant>#ARM#<topic>      H#<hour, 10 digits>#<agent>#<shard>
 
 Feedback and the outcome share their request's partition (the request record and its events), so
 deleting a thread or erasing a user removes them with no change to the turn store's erasure, and
 ``GET /v1/feedback/{id}`` is one Query. The outcome also sits in GSI1 (the table's existing
 index, with a key no other item uses) under the day it was first written: the retraining export
-queries one partition per day, never a Scan. A topic's arm counters are one partition, by hour:
-the bandit reads the last N hours in one Query.
+queries the days that have outcomes (listed in one partition, written with each first outcome),
+one partition per day, never a Scan. A topic's arm counters are one partition, by hour: the
+bandit reads the last N hours in one Query.
+
+Items a transaction writes conflict with each other's concurrent transactions (DynamoDB cancels
+one, and it is retried): the day markers and arm counters are spread over a few shards (by a
+hash of the request id), so concurrent outcomes of one hot topic and agent rarely meet.
 
 An outcome write is one ``TransactWriteItems``: the outcome (only if its revision is still the one
 read), the arm counters' ``ADD`` and a check that the request still exists (an erasure that ran
@@ -20,7 +26,9 @@ meanwhile is not undone).
 
 from __future__ import annotations
 
+import calendar
 import time
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,6 +36,8 @@ from mastra.feedback.models import FeedbackRecord, Outcome
 from mastra.feedback.store import ArmBucket, FeedbackStore
 from mastra.storage.dynamo_table import DynamoTable, _n, _s
 
+ARM_SHARDS = 4
+DAY_SHARDS = 8
 ARM_TTL_S = 60 * 86400  # arm counters older than any stats window are deleted by the table's TTL
 _RETRY = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
 
@@ -40,8 +50,16 @@ def _arm_pk(tenant: str, topic: str) -> str:
     return f"T#{tenant}#ARM#{topic}"
 
 
+def _day(at: float) -> str:
+    return time.strftime("%Y-%m-%d", time.gmtime(at))
+
+
 def _day_pk(tenant: str, at: float) -> str:
-    return f"T#{tenant}#OUTDAY#{time.strftime('%Y-%m-%d', time.gmtime(at))}"
+    return f"T#{tenant}#OUTDAY#{_day(at)}"
+
+
+def _shard(request_id: str, shards: int) -> int:
+    return zlib.crc32(request_id.encode()) % shards
 
 
 def _day_sk(at: float, request: str) -> str:
@@ -123,7 +141,7 @@ class DynamoDBFeedbackStore(DynamoTable, FeedbackStore):
             "TableName": self.table,
             "Key": {
                 "PK": _s(_arm_pk(outcome.tenant_id, outcome.topic)),
-                "SK": _s(f"H#{outcome.hour:010d}#{outcome.agent_id}"),
+                "SK": _s(f"H#{outcome.hour:010d}#{outcome.agent_id}#{_shard(outcome.request_id, ARM_SHARDS)}"),
             },
             "UpdateExpression": "ADD n :dn, reward_sum :dr SET expires_at = :e",
             "ExpressionAttributeValues": {
@@ -137,8 +155,13 @@ class DynamoDBFeedbackStore(DynamoTable, FeedbackStore):
             "Key": {"PK": pk, "SK": _s("REQ")},
             "ConditionExpression": "attribute_exists(PK)",
         }
+        items: list[dict[str, Any]] = [{"Put": put}, {"Update": arm}, {"ConditionCheck": request}]
+        if previous is None:  # the day has outcomes (idempotent: the same item every time)
+            day = f"{_day(outcome.created_at)}#{_shard(outcome.request_id, DAY_SHARDS)}"
+            marker = {"PK": _s(f"T#{outcome.tenant_id}#OUTDAYS"), "SK": _s(day)}
+            items.append({"Put": {"TableName": self.table, "Item": marker}})
         try:
-            self.client.transact_write_items(TransactItems=[{"Put": put}, {"Update": arm}, {"ConditionCheck": request}])
+            self.client.transact_write_items(TransactItems=items)
             return True
         except ClientError as exc:
             reasons = [str(r.get("Code")) for r in exc.response.get("CancellationReasons", [])]
@@ -159,15 +182,28 @@ class DynamoDBFeedbackStore(DynamoTable, FeedbackStore):
                 ":from": _s(f"H#{max(0, since_hour):010d}"),
             },
         )
-        out = []
+        merged: dict[tuple[int, str], tuple[float, float]] = {}  # the shards of one hour and agent, summed
         for i in items:
-            _, hour, agent = i["SK"]["S"].split("#", 2)
-            out.append(ArmBucket(int(hour), agent, float(i["n"]["N"]), float(i["reward_sum"]["N"])))
-        return out
+            _, hour, agent, _ = i["SK"]["S"].split("#", 3)
+            n, total = merged.get((int(hour), agent), (0.0, 0.0))
+            merged[int(hour), agent] = (n + float(i["n"]["N"]), total + float(i["reward_sum"]["N"]))
+        return [ArmBucket(h, a, n, total) for (h, a), (n, total) in sorted(merged.items())]
 
     def outcomes(self, tenant_id: str, since: float, until: float) -> Iterator[Outcome]:
-        day = int(since // 86400)
-        while day * 86400 < until:
+        markers = self._query(
+            "list outcome days",
+            limit=None,
+            TableName=self.table,
+            KeyConditionExpression="PK = :pk AND SK BETWEEN :a AND :b",
+            ExpressionAttributeValues={
+                ":pk": _s(f"T#{tenant_id}#OUTDAYS"),
+                ":a": _s(_day(since)),
+                ":b": _s(_day(until) + "#~"),
+            },
+            ProjectionExpression="SK",
+        )
+        for day in sorted({m["SK"]["S"].split("#", 1)[0] for m in markers}):
+            start = float(calendar.timegm(time.strptime(day, "%Y-%m-%d")))  # the day's 00:00 UTC
             items = self._query(
                 "export outcomes",
                 limit=None,
@@ -175,13 +211,12 @@ class DynamoDBFeedbackStore(DynamoTable, FeedbackStore):
                 IndexName="GSI1",
                 KeyConditionExpression="GSI1PK = :d AND GSI1SK BETWEEN :a AND :b",
                 ExpressionAttributeValues={
-                    ":d": _s(_day_pk(tenant_id, day * 86400)),
-                    ":a": _s(_day_sk(max(since, day * 86400), "")),
-                    ":b": _s(_day_sk(min(until, (day + 1) * 86400), "")),
+                    ":d": _s(_day_pk(tenant_id, start)),
+                    ":a": _s(_day_sk(max(since, start), "")),
+                    ":b": _s(_day_sk(min(until, start + 86400), "")),
                 },
             )
             for i in items:
                 outcome = Outcome.model_validate_json(i["body"]["S"])
                 if since <= outcome.created_at < until:
                     yield outcome
-            day += 1
