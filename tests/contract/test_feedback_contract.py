@@ -11,7 +11,14 @@ from tests.contract.conftest import turn
 
 from mastra.errors import ConflictError, NotFoundError
 from mastra.events import EventPublisher
-from mastra.feedback import FeedbackRecord, FeedbackRequest, FeedbackService, FeedbackStore, Outcome
+from mastra.feedback import (
+    FeedbackRecord,
+    FeedbackRequest,
+    FeedbackService,
+    FeedbackStore,
+    FeedbackSummary,
+    Outcome,
+)
 from mastra.models import ChatResponse, ReflectionSummary, SentimentSummary, Trace
 from mastra.models import Execution as Exec
 from mastra.reflection import Reflection
@@ -100,7 +107,7 @@ class Clock:
         return self.now
 
 
-def service(store: Store, clock: Callable[[], float] = Clock(), **kw: Any) -> tuple[FeedbackService, Recorder]:
+def service(store: Store, clock: Callable[[], float] | None = None, **kw: Any) -> tuple[FeedbackService, Recorder]:
     events = Recorder()
     svc = FeedbackService(
         feedback_store(store),
@@ -108,7 +115,7 @@ def service(store: Store, clock: Callable[[], float] = Clock(), **kw: Any) -> tu
         sentiment=lambda: FixedSentiment(),  # type: ignore[arg-type,return-value]
         publisher=lambda: events,
         stats_ttl_s=0,
-        clock=clock,
+        clock=clock or Clock(),
         **kw,
     )
     return svc, events
@@ -198,13 +205,9 @@ def test_concurrent_revisions_all_land_and_the_counters_stay_exact(store: Store)
         try:
             for k in range(3):
                 summary = {"thumbs": "up" if (i + k) % 2 else "down", "rating": 1 + (i + k) % 5}
-                svc._revise(
-                    record, lambda o, s=summary: o.model_copy(update={"feedback": o.feedback.__class__(**s)})
-                )
-        except BaseException as exc:  # noqa: BLE001 - reported below
+                svc._revise(record, lambda o, s=summary: o.model_copy(update={"feedback": FeedbackSummary(**s)}))
+        except BaseException as exc:
             errors.append(exc)
-
-    from mastra.feedback import FeedbackSummary
 
     svc._revise(record, lambda o: o.model_copy(update={"feedback": FeedbackSummary(thumbs="up")}))
     threads = [threading.Thread(target=rate, args=(i,)) for i in range(4)]
@@ -254,7 +257,7 @@ def test_arm_stats_decay_with_the_half_life_and_ignore_the_window_s_past(store: 
         t = answered(store, agent=agent)
         record = store.get_request("default", t.request.request_id)
         assert record is not None
-        svc._revise(record, lambda o: o.model_copy(update={"reflection_score": reward}))
+        svc._revise(record, lambda o, r=reward: o.model_copy(update={"reflection_score": r}))
     clock.now = 20.5 * HOUR  # hour 20's bucket is weighted at its middle: age 0
     stats = svc.arm_stats("default", "banking/transfer")
     w0 = 0.5 ** (20 / 10)
