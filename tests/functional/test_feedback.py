@@ -206,3 +206,27 @@ def test_feedback_loop_on_dynamodb(ddb_runtime: Runtime) -> None:
     client.delete("/v1/users/ana")
     assert client.get(f"/v1/feedback/{rid}").status_code == 404
     assert list(ddb_runtime.feedback.outcomes("default", 0, 4e9)) == []
+
+
+def test_the_cli_rates_an_answer_and_shows_its_outcome(tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    def mastra(*args: str) -> subprocess.CompletedProcess[str]:
+        env = dict(os.environ, MASTRA_HOME=str(tmp_path / "home"))
+        return subprocess.run(
+            [sys.executable, "-m", "mastra", *args], env=env, capture_output=True, text=True, timeout=120
+        )
+
+    chat = mastra("chat", "--json", "how do i transfer money to my savings account")
+    assert chat.returncode == 0, chat.stderr
+    rid = json.loads(chat.stdout)["request_id"]
+    rated = mastra("feedback", rid, "--down", "--rating", "2", "--json")
+    assert rated.returncode == 0, rated.stderr
+    assert json.loads(rated.stdout)["thumbs"] == "down" and json.loads(rated.stdout)["rating"] == 2
+    shown = json.loads(mastra("feedback", rid, "--json").stdout)
+    assert shown["outcome"]["feedback"]["thumbs"] == "down" and shown["outcome"]["reward"] < 0.5
+    missing = mastra("feedback", "no-such-request", "--up")
+    assert missing.returncode == 2 and "no request" in missing.stderr
