@@ -16,12 +16,19 @@ from mastra.runtime import Runtime
 def test_a_request_emits_its_events_in_order_and_they_land_in_the_store(runtime: Runtime) -> None:
     r = runtime.chat(ChatRequest(message="how do i transfer money to my savings account", user_id="ana"))
     stored = runtime.store.list_events("default", r.request_id)  # MASTRA_EVENTS=local: straight to the store
-    assert [e.type for e in stored] == ["request.received", "agent.selected", "agent.completed", "reflection.verdict"]
+    assert [e.type for e in stored] == [
+        "request.received",
+        "agent.selected",
+        "agent.completed",
+        "reflection.verdict",
+        "reward.assigned",  # the answer's first outcome (mastra.feedback), assigned by the remember step
+    ]
     assert [e.event_id for e in stored] == [
         f"{r.request_id}:request.received",
         f"{r.request_id}:agent.selected",
         f"{r.request_id}:agent.completed:1",
         f"{r.request_id}:reflection.verdict:1",
+        f"{r.request_id}:reward.assigned:1",
     ]
     times = [e.occurred_at for e in stored]
     assert times == sorted(times) and times[-1] - times[0] < 5
@@ -45,7 +52,8 @@ def test_rebuilding_a_turns_events_later_gives_the_same_events(runtime: Runtime)
     first = events_for_turn(context, r)
     time.sleep(0.01)
     assert events_for_turn(context, r) == first
-    assert [e.body for e in runtime.store.list_events("default", r.request_id)] == [
+    turn_events = [e for e in runtime.store.list_events("default", r.request_id) if e.type != "reward.assigned"]
+    assert [e.body for e in turn_events] == [
         e.model_dump(mode="json") for e in first
     ]
 
