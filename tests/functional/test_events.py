@@ -53,9 +53,7 @@ def test_rebuilding_a_turns_events_later_gives_the_same_events(runtime: Runtime)
     time.sleep(0.01)
     assert events_for_turn(context, r) == first
     turn_events = [e for e in runtime.store.list_events("default", r.request_id) if e.type != "reward.assigned"]
-    assert [e.body for e in turn_events] == [
-        e.model_dump(mode="json") for e in first
-    ]
+    assert [e.body for e in turn_events] == [e.model_dump(mode="json") for e in first]
 
 
 def test_unknown_types_versions_and_fields_are_refused() -> None:
