@@ -144,6 +144,8 @@ def test_a_retried_remember_step_counts_the_answer_once(runtime: Runtime) -> Non
     runtime.feedback.on_turn(context, ChatResponse.model_validate(r.model_dump()))
     again = runtime.feedback.get("default", r.request_id).outcome
     assert again == o
+    rewards = [e for e in runtime.store.list_events("default", r.request_id) if e.type == "reward.assigned"]
+    assert [e.event_id for e in rewards] == [f"{r.request_id}:reward.assigned:1"]  # re-published, stored once
     assert runtime.feedback.arm_stats("default", o.topic)[o.agent_id][0] == pytest.approx(1.0, rel=0.01)
 
 

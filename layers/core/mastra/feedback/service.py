@@ -186,8 +186,11 @@ class FeedbackService:
         """
         record = _record_of(request, response)
         events: list[Event] = []
-        if self.store.get_outcome(request.tenant_id, request.request_id) is None:
+        existing = self.store.get_outcome(request.tenant_id, request.request_id)
+        if existing is None:
             events += self._revise(record, lambda o: o, response=response)[1]
+        elif existing.revision == 1:  # a retried step: the same event again (stored once), in case it was lost
+            events.append(_reward_event(existing, None))
         if not request.new_thread:
             previous = self._previous_user_message(request)
             if previous is not None:
@@ -255,8 +258,6 @@ class FeedbackService:
     ) -> tuple[Outcome, list[Event]]:
         """Apply ``change`` to the request's outcome, re-score it and write it at its next revision
         (retrying a lost race on a fresh read). An unchanged outcome is not rewritten."""
-        from mastra.events.models import RewardAssigned
-
         tenant, rid = record.tenant_id, record.request_id
         for attempt in range(OUTCOME_RETRIES):
             if attempt:
@@ -276,21 +277,7 @@ class FeedbackService:
             )
             if self.store.put_outcome(new, current):
                 self._forget_stats(tenant, new.topic)
-                return new, [
-                    RewardAssigned(
-                        event_id=f"{rid}:reward.assigned:{new.revision}",
-                        occurred_at=now,
-                        tenant_id=tenant,
-                        request_id=rid,
-                        agent_id=new.agent_id,
-                        topic=new.topic,
-                        prompt_ref=new.prompt_ref,
-                        reward=new.reward,
-                        previous_reward=current.reward if current is not None else None,
-                        revision=new.revision,
-                        components=new.components,
-                    )
-                ]
+                return new, [_reward_event(new, current.reward if current is not None else None)]
             if self.turns.get_request(tenant, rid) is None:
                 raise NotFoundError(f"request {rid!r} was deleted meanwhile", details={"request_id": rid})
         raise StorageError(f"the outcome of {rid!r} stayed busy; try again", details={"request_id": rid})
@@ -340,6 +327,25 @@ class FeedbackService:
                 self.turns.record_events(event_records(events))
             except MastraError as fallback:
                 log.error("feedback events lost (%s; then %s)", exc.message, fallback.message)
+
+
+def _reward_event(outcome: Outcome, previous_reward: float | None) -> Event:
+    """``reward.assigned`` for an outcome's revision (deterministic: id and time from the outcome)."""
+    from mastra.events.models import RewardAssigned
+
+    return RewardAssigned(
+        event_id=f"{outcome.request_id}:reward.assigned:{outcome.revision}",
+        occurred_at=outcome.updated_at,
+        tenant_id=outcome.tenant_id,
+        request_id=outcome.request_id,
+        agent_id=outcome.agent_id,
+        topic=outcome.topic,
+        prompt_ref=outcome.prompt_ref,
+        reward=outcome.reward,
+        previous_reward=previous_reward,
+        revision=outcome.revision,
+        components=outcome.components,
+    )
 
 
 def score(outcome: Outcome) -> Outcome:
