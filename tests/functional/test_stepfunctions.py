@@ -96,6 +96,7 @@ def test_the_happy_path_matches_the_local_runtime(stack: SimpleNamespace) -> Non
         "agent.selected",
         "agent.completed",
         "reflection.verdict",
+        "reward.assigned",  # the answer's first outcome, in the same message
     ]
 
 
@@ -162,4 +163,10 @@ def test_events_survive_an_unreachable_queue(stack: SimpleNamespace) -> None:
     assert r.agent == "banking" and stack.calls["remember"] == 1
     # The consumer's job (store the events) was done by Remember directly.
     stored = stack.aws.store.list_events("default", r.request_id)
-    assert [e.type for e in stored] == ["request.received", "agent.selected", "agent.completed", "reflection.verdict"]
+    assert [e.type for e in stored] == [
+        "request.received",
+        "agent.selected",
+        "agent.completed",
+        "reflection.verdict",
+        "reward.assigned",
+    ]

@@ -178,11 +178,13 @@ class FeedbackService:
         return OutcomeView(outcome=outcome, feedback=feedback)
 
     # ---- the remember step -------------------------------------------------------------------------
-    def on_turn(self, request: RequestContext, response: ChatResponse, encoding: Encoding | None = None) -> None:
+    def on_turn(self, request: RequestContext, response: ChatResponse, encoding: Encoding | None = None) -> list[Event]:
         """After a turn is stored: its first outcome, and implicit signals on the thread's previous answer.
 
-        ``encoding`` is the selection step's encoding of the user's message, if it travelled with the
-        state (else the message is encoded here, only when there is a previous answer to compare).
+        Returns the ``reward.assigned`` events, for the caller to publish with the turn's own (one
+        queue message per request). ``encoding`` is the selection step's encoding of the user's
+        message, if it travelled with the state (else the message is encoded here, only when there
+        is a previous answer to compare it with).
         """
         record = _record_of(request, response)
         events: list[Event] = []
@@ -202,7 +204,7 @@ class FeedbackService:
                         **self._rephrase(previous.content, request.message, encoding),
                     )
                     events += self._revise(prev_record, lambda o: o.model_copy(update={"implicit": signals}))[1]
-        self._publish(events)
+        return events
 
     def _previous_user_message(self, request: RequestContext) -> Any:
         recent = self.turns.recent_messages(request.tenant_id, request.thread_id, 4)
