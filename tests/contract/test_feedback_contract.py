@@ -198,18 +198,22 @@ def test_concurrent_revisions_all_land_and_the_counters_stay_exact(store: Store)
     t = answered(store)
     record = store.get_request("default", t.request.request_id)
     assert record is not None
-    svc._revise(record, lambda o: o)
+    svc._revise("default", record.request_id, lambda o: o)
     errors: list[BaseException] = []
 
     def rate(i: int) -> None:
         try:
             for k in range(3):
                 summary = {"thumbs": "up" if (i + k) % 2 else "down", "rating": 1 + (i + k) % 5}
-                svc._revise(record, lambda o, s=summary: o.model_copy(update={"feedback": FeedbackSummary(**s)}))
+                svc._revise(
+                    "default",
+                    record.request_id,
+                    lambda o, s=summary: o.model_copy(update={"feedback": FeedbackSummary(**s)}),
+                )
         except BaseException as exc:
             errors.append(exc)
 
-    svc._revise(record, lambda o: o.model_copy(update={"feedback": FeedbackSummary(thumbs="up")}))
+    svc._revise("default", record.request_id, lambda o: o.model_copy(update={"feedback": FeedbackSummary(thumbs="up")}))
     threads = [threading.Thread(target=rate, args=(i,)) for i in range(4)]
     for th in threads:
         th.start()
@@ -257,7 +261,7 @@ def test_arm_stats_decay_with_the_half_life_and_ignore_the_window_s_past(store: 
         t = answered(store, agent=agent)
         record = store.get_request("default", t.request.request_id)
         assert record is not None
-        svc._revise(record, lambda o, r=reward: o.model_copy(update={"reflection_score": r}))
+        svc._revise("default", record.request_id, lambda o, r=reward: o.model_copy(update={"reflection_score": r}))
     clock.now = 20.5 * HOUR  # hour 20's bucket is weighted at its middle: age 0
     stats = svc.arm_stats("default", "banking/transfer")
     w0 = 0.5 ** (20 / 10)

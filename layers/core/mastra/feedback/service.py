@@ -18,6 +18,7 @@ loses the rephrase signal: logged, and the rest goes on.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import threading
@@ -134,7 +135,9 @@ class FeedbackService:
             has_comment=request.comment is not None,
             comment_sentiment=comment.score if comment else None,
         )
-        outcome, events = self._revise(record, lambda o: o.model_copy(update={"feedback": summary}))
+        outcome, events = self._revise(
+            tenant_id, request.request_id, lambda o: o.model_copy(update={"feedback": summary}), record
+        )
         from mastra.events.models import FeedbackReceived
 
         received = FeedbackReceived(
@@ -186,24 +189,27 @@ class FeedbackService:
         message, if it travelled with the state (else the message is encoded here, only when there
         is a previous answer to compare it with).
         """
-        record = _record_of(request, response)
+        tenant, rid = request.tenant_id, request.request_id
         events: list[Event] = []
-        existing = self.store.get_outcome(request.tenant_id, request.request_id)
-        if existing is None:
-            events += self._revise(record, lambda o: o, response=response)[1]
-        elif existing.revision == 1:  # a retried step: the same event again (stored once), in case it was lost
-            events.append(_reward_event(existing, None))
-        if not request.new_thread:
-            previous = self._previous_user_message(request)
-            if previous is not None:
-                prev_record = self.turns.get_request(request.tenant_id, previous.request_id)
-                if prev_record is not None:
-                    signals = ImplicitSignals(
-                        next_request_id=request.request_id,
-                        next_message_sentiment=response.trace.sentiment.score,
-                        **self._rephrase(previous.content, request.message, encoding),
-                    )
-                    events += self._revise(prev_record, lambda o: o.model_copy(update={"implicit": signals}))[1]
+        first = score(self._base(_record_of(request), response)).model_copy(update={"revision": 1})
+        if self.store.put_outcome(first, None):  # one write on the usual path: no read first
+            self._forget_stats(tenant, first.topic)
+            events.append(_reward_event(first, None))
+        else:
+            existing = self.store.get_outcome(tenant, rid)
+            if existing is not None and existing.revision == 1:  # a retried step: the same event again
+                events.append(_reward_event(existing, None))  # (stored once), in case it was lost
+        previous = None if request.new_thread else self._previous_user_message(request)
+        if previous is not None:
+            signals = ImplicitSignals(
+                next_request_id=rid,
+                next_message_sentiment=response.trace.sentiment.score,
+                **self._rephrase(previous.content, request.message, encoding),
+            )
+            with contextlib.suppress(NotFoundError):  # the previous request is gone: nothing to attach to
+                events += self._revise(
+                    tenant, previous.request_id, lambda o: o.model_copy(update={"implicit": signals})
+                )[1]
         return events
 
     def _previous_user_message(self, request: RequestContext) -> Any:
@@ -256,16 +262,25 @@ class FeedbackService:
         )
 
     def _revise(
-        self, record: RequestRecord, change: Callable[[Outcome], Outcome], *, response: ChatResponse | None = None
+        self,
+        tenant: str,
+        rid: str,
+        change: Callable[[Outcome], Outcome],
+        record: RequestRecord | None = None,
     ) -> tuple[Outcome, list[Event]]:
         """Apply ``change`` to the request's outcome, re-score it and write it at its next revision
-        (retrying a lost race on a fresh read). An unchanged outcome is not rewritten."""
-        tenant, rid = record.tenant_id, record.request_id
+        (retrying a lost race on a fresh read). An unchanged outcome is not rewritten. Without an
+        outcome yet, it starts from the request's record (``record``, else read; NotFoundError if
+        the request does not exist)."""
         for attempt in range(OUTCOME_RETRIES):
             if attempt:
                 time.sleep(random.uniform(0, 0.002 * 2 ** min(attempt, 6)))
             current = self.store.get_outcome(tenant, rid)
-            base = current if current is not None else self._base(record, response)
+            if current is None:
+                record = record or self._request(tenant, rid)
+                base = self._base(record)
+            else:
+                base = current
             updated = score(change(base))
             if current is not None and _same(current, updated):
                 return current, []
@@ -375,7 +390,8 @@ def _expired(expires_at: float | None, now: float) -> bool:
     return expires_at is not None and expires_at <= now
 
 
-def _record_of(request: RequestContext, response: ChatResponse) -> RequestRecord:
+def _record_of(request: RequestContext) -> RequestRecord:
+    """The request's record as the remember step just stored it (its response is passed alongside)."""
     from mastra.storage.models import RequestRecord
 
     return RequestRecord(
