@@ -107,7 +107,8 @@ def test_only_a_thread_that_exists_is_read_for_history(runtime: Runtime, monkeyp
     first = ask(runtime, "what's my checking balance")
     assert reads == []  # the request opened the thread: nothing to read (one query saved per first turn)
     ask(runtime, "and my savings", thread_id=first.thread_id)
-    assert reads == [first.thread_id]
+    # The history, then (remember) the previous answer, which gets the implicit feedback signals.
+    assert reads == [first.thread_id, first.thread_id]
 
 
 def test_another_users_thread_is_refused_before_any_work(runtime: Runtime) -> None:

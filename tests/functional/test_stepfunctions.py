@@ -97,6 +97,7 @@ def test_the_happy_path_matches_the_local_runtime(stack: SimpleNamespace) -> Non
         "agent.completed",
         "reflection.verdict",
         "request.completed",
+        "reward.assigned",  # the answer's first outcome, in the same message
     ]
 
 
@@ -197,4 +198,5 @@ def test_events_survive_an_unreachable_queue(stack: SimpleNamespace) -> None:
         "agent.completed",
         "reflection.verdict",
         "request.completed",
+        "reward.assigned",
     ]

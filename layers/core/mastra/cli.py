@@ -437,6 +437,10 @@ def build_parser() -> argparse.ArgumentParser:
     from mastra.prompts.cli import add_commands as add_prompt_commands
 
     add_prompt_commands(sub)
+
+    from mastra.feedback.cli import add_commands as add_feedback_commands
+
+    add_feedback_commands(sub)
     return parser
 
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from mastra.cache import CacheStore
     from mastra.encoder import MessageEncoder
     from mastra.events import EventPublisher
+    from mastra.feedback import FeedbackService
     from mastra.memory import MemoryService
     from mastra.optimisation import AgentStatsSource
     from mastra.prompts import PromptService
@@ -235,6 +236,33 @@ class Runtime:
         from mastra.stats import StatsService, stats_store_for
 
         return StatsService(stats_store_for(self.store))
+
+    @component
+    def feedback(self) -> FeedbackService:
+        """Feedback, outcomes and rewards over the store; the bandit's arm statistics."""
+        from mastra.feedback import FeedbackService
+
+        store = self.store
+        if store.backend == "dynamodb":
+            from mastra.feedback.dynamodb import DynamoDBFeedbackStore
+
+            feedback: Any = DynamoDBFeedbackStore.sharing(store)  # type: ignore[arg-type]
+        else:
+            from mastra.feedback.sqlite import SQLiteFeedbackStore
+
+            feedback = SQLiteFeedbackStore(store.db)  # type: ignore[attr-defined]
+        s = self.settings
+        return FeedbackService(
+            feedback,
+            store,
+            sentiment=lambda: self.sentiment,
+            publisher=lambda: self.publisher,
+            encoder=lambda: self.encoder,
+            half_life_h=s.feedback_half_life_h,
+            window_h=s.feedback_window_h,
+            rephrase_threshold=s.rephrase_threshold,
+            stats_ttl_s=s.arm_stats_ttl_s,
+        )
 
     @component
     def registry(self) -> ModelRegistry:

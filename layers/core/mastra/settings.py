@@ -107,6 +107,15 @@ class Settings(BaseModel):
     bandit_ttl_s: float = Field(
         5.0, ge=0, description="How long a warm process reuses a (tenant, topic)'s reward counters."
     )
+    # ---- feedback and rewards (mastra.feedback) ----
+    feedback_half_life_h: float = Field(
+        72.0, gt=0, description="Arm statistics decay: a reward this many hours old counts half."
+    )
+    feedback_window_h: int = Field(216, ge=1, description="Hours of arm counters the bandit's statistics read.")
+    rephrase_threshold: float = Field(
+        0.70, ge=-1, le=1, description="Cosine of consecutive user messages from which the second is a rephrase."
+    )
+    arm_stats_ttl_s: float = Field(5.0, ge=0, description="How long a process reuses a topic's arm statistics.")
     log_level: str = "INFO"
 
     @model_validator(mode="after")

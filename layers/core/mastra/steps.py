@@ -486,7 +486,11 @@ def remember(event: dict[str, Any], runtime: Runtime | None = None) -> dict[str,
             assistant_message=message("assistant", response.answer, "1", now),
         )
     )
-    _publish(rt, events_for_turn(request, response))
+    events = events_for_turn(request, response)
+    try:  # outcomes: this answer's first reward, implicit signals on the thread's previous answer
+        events += rt.feedback.on_turn(request, response, encoding.decode() if encoding else None)
+    finally:  # one batch per request, sent even if the outcome write failed (the step is then retried)
+        _publish(rt, events)
     spec = rt.agents.registry.get(response.agent)
     rt.memory.after_turn(
         tenant_id=request.tenant_id,

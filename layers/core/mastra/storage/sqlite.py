@@ -103,6 +103,14 @@ _MESSAGE_COLUMNS = (
     "content_ref"
 )
 _THREAD_COLUMNS = "tenant_id, thread_id, user_id, created_at, updated_at, message_count, expires_at"
+#: Other packages' tables of per-request rows (``tenant_id, request_id, user_id, expires_at`` columns,
+#: e.g. ``mastra.feedback``): deleted with their request, their user and on expiry, when present.
+REQUEST_TABLES = ("feedback", "feedback_outcomes")
+
+
+def _request_tables(conn: sqlite3.Connection) -> list[str]:
+    found = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    return [t for t in REQUEST_TABLES if t in found]
 
 
 class SQLiteStore(Store):
@@ -555,10 +563,15 @@ class SQLiteStore(Store):
                     "SELECT request_id FROM requests WHERE tenant_id = ? AND thread_id = ?", key
                 ).fetchall()
             ]
+            extra = _request_tables(conn)
             for request_id in requests:
                 out.events += conn.execute(
                     "DELETE FROM events WHERE tenant_id = ? AND request_id = ?", (tenant_id, request_id)
                 ).rowcount
+                for table in extra:
+                    out.other += conn.execute(
+                        f"DELETE FROM {table} WHERE tenant_id = ? AND request_id = ?", (tenant_id, request_id)
+                    ).rowcount
             out.requests += conn.execute("DELETE FROM requests WHERE tenant_id = ? AND thread_id = ?", key).rowcount
             out.messages += conn.execute("DELETE FROM messages WHERE tenant_id = ? AND thread_id = ?", key).rowcount
             out.summaries += conn.execute("DELETE FROM summaries WHERE tenant_id = ? AND thread_id = ?", key).rowcount
@@ -585,6 +598,8 @@ class SQLiteStore(Store):
                     "DELETE FROM events WHERE tenant_id = ? AND request_id = ?", (tenant_id, request_id)
                 ).rowcount
             out.requests += conn.execute("DELETE FROM requests WHERE tenant_id = ? AND user_id = ?", key).rowcount
+            for table in _request_tables(conn):  # e.g. feedback the user gave
+                out.other += conn.execute(f"DELETE FROM {table} WHERE tenant_id = ? AND user_id = ?", key).rowcount
             out.working_memory += conn.execute(
                 "DELETE FROM working_memory WHERE tenant_id = ? AND user_id = ?", key
             ).rowcount
@@ -619,6 +634,8 @@ class SQLiteStore(Store):
             for table in ("messages", "threads", "requests", "events", "summaries", "working_memory_changes"):
                 removed += conn.execute(f"DELETE FROM {table} WHERE expires_at <= ?", (now,)).rowcount
             removed += conn.execute("DELETE FROM working_memory WHERE expires_at <= ?", (now,)).rowcount
+            for table in _request_tables(conn):
+                removed += conn.execute(f"DELETE FROM {table} WHERE expires_at <= ?", (now,)).rowcount
         if offloaded and self.payloads is not None:  # after the records: never a pointer to nothing
             self.payloads.delete(offloaded)
         return removed
