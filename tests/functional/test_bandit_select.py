@@ -37,7 +37,7 @@ def test_topic_is_the_nearest_prototype(runtime: Runtime) -> None:
     s = select(runtime, "move 200 dollars from checking to my savings account")
     assert s.agent_id == s.router_agent_id == "banking"
     assert s.topic == "banking/transfer"
-    assert s.bandit is None  # no reward source on this runtime: the router alone chooses
+    assert s.bandit is not None and s.bandit.n == {"banking": 0.0}  # no rewards yet: the router's choice stands
 
 
 def test_the_tfidf_router_uses_the_agent_as_topic(runtime: Runtime) -> None:
@@ -82,14 +82,9 @@ def test_the_fallback_stays(runtime: Runtime) -> None:
     assert s.fallback and s.agent_id == s.router_agent_id == "fallback" and s.bandit is None
 
 
-@pytest.mark.parametrize(
-    ("bandit", "has_source", "expected"),
-    [(True, True, BanditPolicy), (False, True, RouterOnly), (True, False, RouterOnly)],
-)
-def test_the_runtime_builds_the_policy_from_its_reward_source(
-    runtime: Runtime, bandit: bool, has_source: bool, expected: type
-) -> None:
+@pytest.mark.parametrize(("bandit", "expected"), [(True, BanditPolicy), (False, RouterOnly)])
+def test_the_runtime_builds_the_policy_from_its_reward_source(runtime: Runtime, bandit: bool, expected: type) -> None:
     runtime.settings = runtime.settings.model_copy(update={"bandit": bandit})
-    if has_source:
-        runtime.__dict__["feedback"] = InMemoryArmStats(half_life_s=3600.0)
     assert isinstance(runtime.selection_policy, expected)
+    if bandit:
+        assert runtime.selection_policy.source is runtime.feedback  # type: ignore[attr-defined]

@@ -32,6 +32,12 @@ def _feedback(r: ChatResponse, thumbs: str, reward: float, previous: float | Non
     ]
 
 
+def _initial_reward(runtime: Runtime, r: ChatResponse) -> float:
+    """The reward the remember step assigned the answer (``reward.assigned`` revision 1)."""
+    (event,) = [e for e in runtime.store.list_events("default", r.request_id) if e.type == "reward.assigned"]
+    return float(event.body["reward"])
+
+
 @pytest.fixture
 def answered(runtime: Runtime) -> list[ChatResponse]:
     messages = ["how do i transfer money to my savings account", "what is 12 times 7", "move 50 dollars to checking"]
@@ -42,10 +48,11 @@ def test_requests_and_rewards_reach_the_summary_once_even_when_redelivered(
     runtime: Runtime, answered: list[ChatResponse]
 ) -> None:
     first = answered[0]
-    batch = EventBatch(events=_feedback(first, "down", 0.2))
+    initial = {r.request_id: _initial_reward(runtime, r) for r in answered}
+    batch = EventBatch(events=_feedback(first, "down", 0.2, previous=initial[first.request_id], revision=2))
     for _ in range(3):  # SQS redelivers: counted once
         record_batch(batch, runtime.store)
-    revised = EventBatch(events=_feedback(first, "down", 0.1, previous=0.2, revision=2)[1:])
+    revised = EventBatch(events=_feedback(first, "down", 0.1, previous=0.2, revision=3)[1:])
     record_batch(revised, runtime.store)
     record_batch(revised, runtime.store)
 
@@ -54,7 +61,8 @@ def test_requests_and_rewards_reach_the_summary_once_even_when_redelivered(
     groups = {g["key"]: g for g in summary["groups"]}
     agent = groups[first.agent]
     assert agent["requests"] == sum(1 for r in answered if r.agent == first.agent)
-    assert agent["reward"] == pytest.approx(0.1) and agent["feedback"] == {
+    mine = [0.1 if r is first else initial[r.request_id] for r in answered if r.agent == first.agent]
+    assert agent["reward"] == pytest.approx(sum(mine) / len(mine), abs=1e-4) and agent["feedback"] == {
         "up": 0,
         "down": 1,
         "ratings": 0,
@@ -64,7 +72,7 @@ def test_requests_and_rewards_reach_the_summary_once_even_when_redelivered(
     lat = agent["latency_ms"]
     assert 0 < lat["p50"] <= lat["p90"] <= lat["p99"]
     (point,) = agent["series"]
-    assert point["t"] % 3600 == 0 and point["requests"] == agent["requests"] and point["reward"] == pytest.approx(0.1)
+    assert point["t"] % 3600 == 0 and point["requests"] == agent["requests"] and point["reward"] == agent["reward"]
     assert sum(g["requests"] for g in summary["groups"]) == len(answered)
 
     prompts = runtime.stats.summary("default", by="prompt", window="1h")
@@ -193,7 +201,7 @@ def test_functions_emit_metrics_the_dashboard_reads(
         request_id=r.request_id, tenant_id="default", user_id="ana", thread_id=r.thread_id,
         message="what is 12 times 7", received_at=record.created_at,
     )  # fmt: skip
-    events = events_for_turn(context, r) + _feedback(r, "up", 0.8)
+    events = events_for_turn(context, r) + _feedback(r, "up", 0.8, previous=_initial_reward(runtime, r), revision=2)
     body = EventBatch(events=events).model_dump_json()
     sqs = {
         "Records": [

@@ -141,13 +141,13 @@ class Runtime:
 
     @component
     def selection_policy(self) -> SelectionPolicy:
-        """Which agent serves a routed request: the bandit over the router's scores when it is on
-        and there is a reward source (``rt.feedback``), else the router alone."""
+        """Which agent serves a routed request: the bandit over the router's scores, reading the
+        rewards the feedback service keeps (``MASTRA_BANDIT=false``: the router alone)."""
         from mastra.selection.bandit import BanditConfig, BanditPolicy, RouterOnly
 
-        source = getattr(self, "feedback", None) if self.settings.bandit else None
-        if source is None:
+        if not self.settings.bandit:
             return RouterOnly()
+        source = self.feedback
         config = BanditConfig(
             epsilon=self.settings.bandit_epsilon,
             prior_strength=self.settings.bandit_prior_strength,
