@@ -39,6 +39,7 @@ from mastra.feedback.models import (
 )
 from mastra.feedback.reward import Signals, reward_of
 from mastra.feedback.store import FeedbackStore
+from mastra.selection.bandit import decayed
 
 if TYPE_CHECKING:
     from mastra.encoder import Encoding, MessageEncoder
@@ -318,9 +319,9 @@ class FeedbackService:
         stats: dict[str, tuple[float, float]] = {}
         for b in self.store.arm_buckets(tenant_id, topic, int(hour_now) - self.window_h):
             age_h = max(0.0, hour_now - (b.hour + 0.5))
-            w = 0.5 ** (age_h / self.half_life_h) if self.half_life_h > 0 else 1.0
+            dn, ds = decayed(b.n, b.reward_sum, age_h * 3600, self.half_life_h * 3600)
             n, s = stats.get(b.agent_id, (0.0, 0.0))
-            stats[b.agent_id] = (n + w * b.n, s + w * b.reward_sum)
+            stats[b.agent_id] = (n + dn, s + ds)
         with self._lock:
             self._stats[key] = (now, stats)
         return dict(stats)
