@@ -54,6 +54,9 @@ def events_for_turn(request: RequestContext, response: ChatResponse) -> list[Eve
             fallback_reason=sel.fallback_reason,
             router=sel.router,
             ranked=sel.ranked[:3],
+            topic=sel.topic,
+            router_agent_id=sel.router_agent_id,
+            explored=sel.bandit is not None and sel.bandit.explored,
         ),
     ]
     for k, e in enumerate(trace.executions):

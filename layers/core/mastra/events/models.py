@@ -46,6 +46,9 @@ class AgentSelected(_Event):
     fallback_reason: str | None = None
     router: str
     ranked: list[AgentScore]
+    topic: str | None = Field(None, description="The kind of request (Selection.topic).")
+    router_agent_id: str | None = Field(None, description="The router's own choice (not agent_id: the bandit served another).")
+    explored: bool = Field(False, description="The bandit's exploration draw chose the agent.")
 
 
 class AgentCompleted(_Event):
