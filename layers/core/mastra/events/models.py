@@ -47,7 +47,9 @@ class AgentSelected(_Event):
     router: str
     ranked: list[AgentScore]
     topic: str | None = Field(None, description="The kind of request (Selection.topic).")
-    router_agent_id: str | None = Field(None, description="The router's own choice (not agent_id: the bandit served another).")
+    router_agent_id: str | None = Field(
+        None, description="The router's own choice (not agent_id: the bandit served another)."
+    )
     explored: bool = Field(False, description="The bandit's exploration draw chose the agent.")
 
 
