@@ -177,11 +177,11 @@ def assert_stats_show_it(client: TestClient, loop: Loop) -> dict[str, dict[str, 
 
 
 def assert_promoted(rt: Runtime, result: dict[str, Any], before: int) -> dict[str, Any]:
-    event = result["event"]
+    event: dict[str, Any] = result["event"]
     assert event["outcome"] == "promoted" and event["promoted"] is True, event["reason"]
     champion = rt.registry.champion("router")
     assert champion is not None and champion.version == event["candidate_version"] != before
-    stored = [e for e in rt.store.list_events(rt.settings.tenant_id, event["request_id"])]
+    stored = rt.store.list_events(rt.settings.tenant_id, event["request_id"])
     assert [(e.type, e.body["promoted"]) for e in stored] == [("retraining.finished", True)]
     return event
 
