@@ -68,6 +68,33 @@ def run_job_locally(job: dict[str, Any]) -> None:
     s3.put_object(Bucket=bucket, Key=f"{prefix}/{job['TrainingJobName']}/output/model.tar.gz", Body=buf.getvalue())
 
 
+def stand_in_for_sagemaker(monkeypatch: pytest.MonkeyPatch) -> tuple[list[str], dict[str, int]]:
+    """moto's SageMaker records each job and :func:`run_job_locally` runs it; the first
+    ``DescribeTrainingJob`` of a job says ``InProgress``. Returns the jobs' names and describe counts."""
+    from moto.sagemaker.models import SageMakerModelBackend
+
+    jobs: list[str] = []
+    described: dict[str, int] = {}
+    create, describe = SageMakerModelBackend.create_training_job, SageMakerModelBackend.describe_training_job
+
+    def create_and_run(self: Any, training_job_name: str, *args: Any, **kwargs: Any) -> Any:
+        created = create(self, training_job_name, *args, **kwargs)
+        jobs.append(training_job_name)
+        run_job_locally(describe(self, training_job_name))
+        return created
+
+    def in_progress_first(self: Any, training_job_name: str) -> dict[str, Any]:
+        out: dict[str, Any] = describe(self, training_job_name)
+        described[training_job_name] = described.get(training_job_name, 0) + 1
+        if described[training_job_name] == 1:
+            out = {**out, "TrainingJobStatus": "InProgress"}
+        return out
+
+    monkeypatch.setattr(SageMakerModelBackend, "create_training_job", create_and_run)
+    monkeypatch.setattr(SageMakerModelBackend, "describe_training_job", in_progress_first)
+    return jobs, described
+
+
 @pytest.fixture
 def stack(monkeypatch: pytest.MonkeyPatch, agent_cache: Path) -> Iterator[SimpleNamespace]:
     AgentSet.load(EXAMPLE_AGENTS_DIR, agent_cache)
@@ -87,27 +114,7 @@ def stack(monkeypatch: pytest.MonkeyPatch, agent_cache: Path) -> Iterator[Simple
         calls = dispatch_lambda_in_process(monkeypatch)
         machine = deploy_retraining()
 
-        from moto.sagemaker.models import SageMakerModelBackend
-
-        jobs: list[str] = []
-        described: dict[str, int] = {}
-        create, describe = SageMakerModelBackend.create_training_job, SageMakerModelBackend.describe_training_job
-
-        def create_and_run(self: Any, training_job_name: str, *args: Any, **kwargs: Any) -> Any:
-            created = create(self, training_job_name, *args, **kwargs)
-            jobs.append(training_job_name)
-            run_job_locally(describe(self, training_job_name))
-            return created
-
-        def in_progress_first(self: Any, training_job_name: str) -> dict[str, Any]:
-            out: dict[str, Any] = describe(self, training_job_name)
-            described[training_job_name] = described.get(training_job_name, 0) + 1
-            if described[training_job_name] == 1:
-                out = {**out, "TrainingJobStatus": "InProgress"}
-            return out
-
-        monkeypatch.setattr(SageMakerModelBackend, "create_training_job", create_and_run)
-        monkeypatch.setattr(SageMakerModelBackend, "describe_training_job", in_progress_first)
+        jobs, described = stand_in_for_sagemaker(monkeypatch)
         outcomes = Outcomes()
         monkeypatch.setattr(retrain_steps, "outcome_source", lambda rt: outcomes)
         rt = get_runtime()
