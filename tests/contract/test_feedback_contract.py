@@ -114,7 +114,6 @@ def service(store: Store, clock: Callable[[], float] | None = None, **kw: Any) -
         store,
         sentiment=lambda: FixedSentiment(),  # type: ignore[arg-type,return-value]
         publisher=lambda: events,
-        stats_ttl_s=0,
         clock=clock or Clock(),
         **kw,
     )

@@ -261,7 +261,6 @@ class Runtime:
             half_life_h=s.feedback_half_life_h,
             window_h=s.feedback_window_h,
             rephrase_threshold=s.rephrase_threshold,
-            stats_ttl_s=s.arm_stats_ttl_s,
         )
 
     @component

@@ -115,7 +115,6 @@ class Settings(BaseModel):
     rephrase_threshold: float = Field(
         0.70, ge=-1, le=1, description="Cosine of consecutive user messages from which the second is a rephrase."
     )
-    arm_stats_ttl_s: float = Field(5.0, ge=0, description="How long a process reuses a topic's arm statistics.")
     log_level: str = "INFO"
 
     @model_validator(mode="after")

@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import random
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -66,8 +65,6 @@ class FeedbackService:
         How many hours of arm counters :meth:`arm_stats` reads (older ones are ignored).
     rephrase_threshold
         Cosine of two consecutive user messages at or above which the second is a rephrase.
-    stats_ttl_s
-        How long :meth:`arm_stats` serves a topic's statistics from memory (own writes refresh it).
     """
 
     def __init__(
@@ -81,16 +78,13 @@ class FeedbackService:
         half_life_h: float = 72.0,
         window_h: int = 216,
         rephrase_threshold: float = 0.70,
-        stats_ttl_s: float = 5.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store, self.turns = store, turns
         self._sentiment, self._publisher, self._encoder = sentiment, publisher, encoder
         self.half_life_h, self.window_h = half_life_h, window_h
-        self.rephrase_threshold, self.stats_ttl_s = rephrase_threshold, stats_ttl_s
+        self.rephrase_threshold = rephrase_threshold
         self.clock = clock
-        self._stats: dict[tuple[str, str], tuple[float, dict[str, tuple[float, float]]]] = {}
-        self._lock = threading.Lock()
 
     # ---- explicit feedback -----------------------------------------------------------------------
     def submit(self, tenant_id: str, request: FeedbackRequest) -> FeedbackResult:
@@ -194,7 +188,6 @@ class FeedbackService:
         events: list[Event] = []
         first = score(self._base(_record_of(request), response)).model_copy(update={"revision": 1})
         if self.store.put_outcome(first, None):  # one write on the usual path: no read first
-            self._forget_stats(tenant, first.topic)
             events.append(_reward_event(first, None))
         else:
             existing = self.store.get_outcome(tenant, rid)
@@ -294,7 +287,6 @@ class FeedbackService:
                 }
             )
             if self.store.put_outcome(new, current):
-                self._forget_stats(tenant, new.topic)
                 return new, [_reward_event(new, current.reward if current is not None else None)]
             if self.turns.get_request(tenant, rid) is None:
                 raise NotFoundError(f"request {rid!r} was deleted meanwhile", details={"request_id": rid})
@@ -309,12 +301,8 @@ class FeedbackService:
     def arm_stats(self, tenant_id: str, topic: str) -> dict[str, tuple[float, float]]:
         """``agent_id -> (n, reward_sum)`` for a topic, both time-decayed: an outcome first assigned
         ``a`` hours ago counts ``0.5 ** (a / half_life_h)``; counters older than ``window_h`` are not
-        read. One store read per topic per ``stats_ttl_s``."""
-        key, now = (tenant_id, topic), self.clock()
-        with self._lock:
-            hit = self._stats.get(key)
-        if hit is not None and now - hit[0] < self.stats_ttl_s:
-            return dict(hit[1])
+        read. One store read (the bandit caches the result for ``MASTRA_BANDIT_TTL_S``)."""
+        now = self.clock()
         hour_now = now / 3600
         stats: dict[str, tuple[float, float]] = {}
         for b in self.store.arm_buckets(tenant_id, topic, int(hour_now) - self.window_h):
@@ -322,13 +310,7 @@ class FeedbackService:
             dn, ds = decayed(b.n, b.reward_sum, age_h * 3600, self.half_life_h * 3600)
             n, s = stats.get(b.agent_id, (0.0, 0.0))
             stats[b.agent_id] = (n + dn, s + ds)
-        with self._lock:
-            self._stats[key] = (now, stats)
-        return dict(stats)
-
-    def _forget_stats(self, tenant_id: str, topic: str) -> None:
-        with self._lock:
-            self._stats.pop((tenant_id, topic), None)
+        return stats
 
     # ---- events ------------------------------------------------------------------------------------
     def _publish(self, events: Sequence[Event]) -> None:
