@@ -87,3 +87,49 @@ def test_thread_usage_adds_up_atomically(pair: tuple[Store, CacheStore]) -> None
     usage = cache.thread_usage("default", "th1")
     assert (usage.tokens, usage.elapsed_ms, usage.requests) == (80, 20.0, 8)
     assert cache.thread_usage("other", "th1").tokens == 0
+
+
+def test_deleting_a_thread_deletes_its_usage_counters(pair: tuple[Store, CacheStore]) -> None:
+    from tests.contract.conftest import turn
+
+    store, cache = pair
+    for thread in ("th1", "th2"):
+        assert store.record_turn(turn(thread=thread))
+        cache.add_usage("default", thread, tokens=10, elapsed_ms=2.5)
+    store.delete_thread("default", "th1")
+    assert cache.thread_usage("default", "th1").requests == 0
+    assert cache.thread_usage("default", "th2").requests == 1  # another thread's are kept
+
+
+def test_erasing_a_user_deletes_their_threads_usage_counters(pair: tuple[Store, CacheStore]) -> None:
+    from tests.contract.conftest import turn
+
+    store, cache = pair
+    for thread, user in (("th1", "u1"), ("th2", "u1"), ("th3", "u2")):
+        assert store.record_turn(turn(thread=thread, user=user))
+        cache.add_usage("default", thread, tokens=10, elapsed_ms=2.5)
+    store.erase_user("default", "u1")
+    assert cache.thread_usage("default", "th1").requests == 0
+    assert cache.thread_usage("default", "th2").requests == 0
+    assert cache.thread_usage("default", "th3").requests == 1  # another user's are kept
+
+
+def test_usage_counters_expire_with_the_retention(pair: tuple[Store, CacheStore], backend: str) -> None:
+    store, cache = pair
+    cache.add_usage("default", "th1", tokens=10, elapsed_ms=1.0, expires_at=2000.0)
+    cache.add_usage("default", "th1", tokens=10, elapsed_ms=1.0, expires_at=3000.0)  # each addition moves it on
+    cache.add_usage("default", "th2", tokens=10, elapsed_ms=1.0)  # no retention: kept
+    if backend == "dynamodb":  # the table's TTL deletes it
+        item = store.client.get_item(  # type: ignore[attr-defined]
+            TableName=store.table,  # type: ignore[attr-defined]
+            Key={"PK": {"S": "T#default#TH#th1"}, "SK": {"S": "USAGE"}},
+        )["Item"]
+        assert item["expires_at"] == {"N": "3000"}
+        return
+    store.clock = lambda: 2500.0  # type: ignore[method-assign]
+    store.purge_expired()
+    assert cache.thread_usage("default", "th1").requests == 2
+    store.clock = lambda: 3000.0  # type: ignore[method-assign]
+    store.purge_expired()
+    assert cache.thread_usage("default", "th1").requests == 0
+    assert cache.thread_usage("default", "th2").requests == 1

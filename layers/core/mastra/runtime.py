@@ -433,7 +433,11 @@ class Runtime:
         tokens = sum(e.input_tokens + e.output_tokens for e in response.trace.executions)
         try:
             self.answer_cache.add_usage(
-                context.tenant_id, context.thread_id, tokens=tokens, elapsed_ms=response.timings_ms.get("total", 0.0)
+                context.tenant_id,
+                context.thread_id,
+                tokens=tokens,
+                elapsed_ms=response.timings_ms.get("total", 0.0),
+                expires_at=self.store.expiry(context.tenant_id, time.time()),  # the thread's retention
             )
         except errors.MastraError as exc:
             log.warning("could not count thread %s's usage: %s", context.thread_id, exc.message)

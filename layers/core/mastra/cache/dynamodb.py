@@ -2,12 +2,13 @@
 
     item          PK                              SK          attributes
     cached answer T#<tenant>#CACHE#<key>          ANSWER      body (CachedAnswer JSON), expires_at (TTL)
-    thread usage  T#<tenant>#THREAD#<thread>      USAGE       tokens, elapsed_ms, requests (numbers)
+    thread usage  T#<tenant>#TH#<thread>          USAGE       tokens, elapsed_ms, requests (numbers), expires_at
 
 A cached answer carries the table's TTL attribute, so DynamoDB deletes it after it expires (reads
 check ``expires_at`` too: TTL deletion can lag). Usage is one ``UpdateItem`` with ``ADD``: atomic,
-and it needs no read. The usage item sits in the thread's partition, so deleting a thread's items
-deletes it too.
+and it needs no read. The usage item sits in the thread's partition (the turn store's
+``T#<tenant>#TH#<thread>``), so deleting the thread, or erasing its user, deletes it too; and it
+carries the tenant's retention like the thread item (each addition moves ``expires_at`` on).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ def _cache_pk(tenant_id: str, key: str) -> str:
 
 
 def _thread_pk(tenant_id: str, thread_id: str) -> str:
-    return f"T#{tenant_id}#THREAD#{thread_id}"
+    return f"T#{tenant_id}#TH#{thread_id}"  # the thread's own partition (storage/dynamodb.py)
 
 
 class DynamoDBCacheStore(DynamoTable, CacheStore):
@@ -52,13 +53,19 @@ class DynamoDBCacheStore(DynamoTable, CacheStore):
         item = self._get_item("read a thread's usage", _thread_pk(tenant_id, thread_id), "USAGE", consistent=True)
         return ThreadUsage() if item is None else _usage(item)
 
-    def add_usage(self, tenant_id: str, thread_id: str, *, tokens: int, elapsed_ms: float) -> ThreadUsage:
+    def add_usage(
+        self, tenant_id: str, thread_id: str, *, tokens: int, elapsed_ms: float, expires_at: float | None = None
+    ) -> ThreadUsage:
+        values = {":t": _n(tokens), ":e": _n(round(elapsed_ms, 3)), ":one": _n(1)}
+        expiry = " REMOVE expires_at"
+        if expires_at is not None:
+            expiry, values[":x"] = " SET expires_at = :x", _n(int(expires_at))
         with self._errors("count a thread's usage"):
             item = self.client.update_item(
                 TableName=self.table,
                 Key={"PK": _s(_thread_pk(tenant_id, thread_id)), "SK": _s("USAGE")},
-                UpdateExpression="ADD tokens :t, elapsed_ms :e, requests :one",
-                ExpressionAttributeValues={":t": _n(tokens), ":e": _n(round(elapsed_ms, 3)), ":one": _n(1)},
+                UpdateExpression="ADD tokens :t, elapsed_ms :e, requests :one" + expiry,
+                ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW",
             )["Attributes"]
         return _usage(item)

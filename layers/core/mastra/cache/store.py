@@ -3,7 +3,9 @@
 Cached answers are keyed by :func:`mastra.optimisation.cache_key` (tenant, agent, prompt version,
 normalised request) and expire (``expires_at``; DynamoDB's TTL attribute, checked on read too,
 since TTL deletion lags by hours). Thread usage is a pair of counters per thread (tokens, ms),
-added to atomically after each request and read before the next one is admitted.
+added to atomically after each request and read before the next one is admitted. The counters are
+the thread's data: ``Store.delete_thread`` and ``Store.erase_user`` delete them, and they expire
+with the tenant's retention.
 """
 
 from __future__ import annotations
@@ -50,8 +52,14 @@ class CacheStore(ABC):
         """The thread's counters (zero for a thread never counted)."""
 
     @abstractmethod
-    def add_usage(self, tenant_id: str, thread_id: str, *, tokens: int, elapsed_ms: float) -> ThreadUsage:
-        """Add to the thread's counters atomically; the counters after the addition."""
+    def add_usage(
+        self, tenant_id: str, thread_id: str, *, tokens: int, elapsed_ms: float, expires_at: float | None = None
+    ) -> ThreadUsage:
+        """Add to the thread's counters atomically; the counters after the addition.
+
+        ``expires_at`` (the tenant's retention, as for the thread's records) replaces the counters'
+        expiry: they are deleted with their thread, their user's erasure, and on expiry.
+        """
 
     def get_answer(self, tenant_id: str, key: str, *, now: float | None = None) -> CachedAnswer | None:
         """The cached answer for ``key``, unless it has expired."""

@@ -106,11 +106,19 @@ _THREAD_COLUMNS = "tenant_id, thread_id, user_id, created_at, updated_at, messag
 #: Other packages' tables of per-request rows (``tenant_id, request_id, user_id, expires_at`` columns,
 #: e.g. ``mastra.feedback``): deleted with their request, their user and on expiry, when present.
 REQUEST_TABLES = ("feedback", "feedback_outcomes")
+#: Other packages' tables of per-thread rows (``tenant_id, thread_id, expires_at`` columns, e.g. the
+#: thread usage counters of ``mastra.cache``): deleted with their thread (so with their user's
+#: erasure) and on expiry, when present.
+THREAD_TABLES = ("thread_usage",)
+
+
+def _present(conn: sqlite3.Connection, tables: tuple[str, ...]) -> list[str]:
+    found = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    return [t for t in tables if t in found]
 
 
 def _request_tables(conn: sqlite3.Connection) -> list[str]:
-    found = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    return [t for t in REQUEST_TABLES if t in found]
+    return _present(conn, REQUEST_TABLES)
 
 
 class SQLiteStore(Store):
@@ -575,6 +583,8 @@ class SQLiteStore(Store):
             out.requests += conn.execute("DELETE FROM requests WHERE tenant_id = ? AND thread_id = ?", key).rowcount
             out.messages += conn.execute("DELETE FROM messages WHERE tenant_id = ? AND thread_id = ?", key).rowcount
             out.summaries += conn.execute("DELETE FROM summaries WHERE tenant_id = ? AND thread_id = ?", key).rowcount
+            for table in _present(conn, THREAD_TABLES):
+                out.other += conn.execute(f"DELETE FROM {table} WHERE tenant_id = ? AND thread_id = ?", key).rowcount
             out.threads += conn.execute("DELETE FROM threads WHERE tenant_id = ? AND thread_id = ?", key).rowcount
         return out
 
@@ -634,7 +644,7 @@ class SQLiteStore(Store):
             for table in ("messages", "threads", "requests", "events", "summaries", "working_memory_changes"):
                 removed += conn.execute(f"DELETE FROM {table} WHERE expires_at <= ?", (now,)).rowcount
             removed += conn.execute("DELETE FROM working_memory WHERE expires_at <= ?", (now,)).rowcount
-            for table in _request_tables(conn):
+            for table in _request_tables(conn) + _present(conn, THREAD_TABLES):
                 removed += conn.execute(f"DELETE FROM {table} WHERE expires_at <= ?", (now,)).rowcount
         if offloaded and self.payloads is not None:  # after the records: never a pointer to nothing
             self.payloads.delete(offloaded)
