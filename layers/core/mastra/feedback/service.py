@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from mastra.models import ChatResponse, RequestContext
     from mastra.sentiment.service import SentimentService
     from mastra.storage import Store
-    from mastra.storage.models import RequestRecord
+    from mastra.storage.models import Message, RequestRecord
 
 log = logging.getLogger(__name__)
 
@@ -198,7 +198,7 @@ class FeedbackService:
             signals = ImplicitSignals(
                 next_request_id=rid,
                 next_message_sentiment=response.trace.sentiment.score,
-                **self._rephrase(previous.content, request.message, encoding),
+                **self._rephrase(previous, request.message, encoding),
             )
             with contextlib.suppress(NotFoundError):  # the previous request is gone: nothing to attach to
                 events += self._revise(
@@ -206,18 +206,25 @@ class FeedbackService:
                 )[1]
         return events
 
-    def _previous_user_message(self, request: RequestContext) -> Any:
+    def _previous_user_message(self, request: RequestContext) -> Message | None:
         recent = self.turns.recent_messages(request.tenant_id, request.thread_id, 4)
         earlier = [m for m in recent if m.role == "user" and m.request_id != request.request_id]
         return earlier[-1] if earlier else None
 
-    def _rephrase(self, before: str, now: str, encoding: Encoding | None) -> dict[str, Any]:
+    def _rephrase(self, before: Message, now: str, encoding: Encoding | None) -> dict[str, Any]:
+        """Cosine of the two messages: the earlier one's stored embedding (the int8 packing the
+        threshold was measured through) when it is in this encoder's space, else encoded again."""
         if self._encoder is None:
             return {}
         try:
+            from mastra.memory.vectors import cosines
+
             encoder = self._encoder()
             current = encoding if encoding is not None and encoding.encoder == encoder.digest else encoder.encode(now)
-            similarity = float(encoder.encode(before).embedding @ current.embedding)
+            scores, kept = cosines([before.embedding] if before.embedding else [], encoder.digest, current.embedding)
+            similarity = (
+                float(scores[0]) if len(kept) else float(encoder.encode(before.content).embedding @ current.embedding)
+            )
         except Exception as exc:  # the encoder is optional here: lose the signal, not the turn
             log.warning("could not compare the thread's last two messages (%s); no rephrase signal", exc)
             return {}

@@ -424,6 +424,7 @@ class DynamoDBStore(DynamoTable, Store):
             created_at=float(item["created_at"]["N"]),
             expires_at=_expires(item),
             content_ref=item["content_ref"]["S"] if "content_ref" in item else None,
+            embedding=item["emb"]["B"] if "emb" in item else None,
         )
 
     @staticmethod

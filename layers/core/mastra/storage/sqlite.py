@@ -100,7 +100,7 @@ CREATE TABLE IF NOT EXISTS erasures (
 """
 _MESSAGE_COLUMNS = (
     "tenant_id, thread_id, message_id, role, content, user_id, request_id, agent_id, created_at, expires_at, "
-    "content_ref"
+    "content_ref, embedding"
 )
 _THREAD_COLUMNS = "tenant_id, thread_id, user_id, created_at, updated_at, message_count, expires_at"
 #: Other packages' tables of per-request rows (``tenant_id, request_id, user_id, expires_at`` columns,
@@ -183,7 +183,7 @@ class SQLiteStore(Store):
                 (req.tenant_id, req.thread_id, req.user_id, user.created_at, bot.created_at, expires_at),
             )
             conn.executemany(
-                f"INSERT INTO messages ({_MESSAGE_COLUMNS}, embedding) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO messages ({_MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [self._message_row(m) for m in (user, bot)],
             )
             return True
@@ -388,6 +388,7 @@ class SQLiteStore(Store):
             created_at=row[8],
             expires_at=row[9],
             content_ref=row[10],
+            embedding=row[11],
         )
 
     @staticmethod
