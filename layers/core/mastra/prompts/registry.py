@@ -156,16 +156,24 @@ class PromptService:
         self._labels: dict[tuple[str, str], tuple[float, Label | None]] = {}
         self._seed = seed
         self._seeded = seed is None
-        self._seed_lock = threading.Lock()  # apart from _lock: seeding calls methods that take _lock
+        # Apart from _lock (seeding calls methods that take it), and re-entrant: seeding creates
+        # versions, and create() ensures seeding first. The thread seeding passes straight through.
+        self._seed_lock = threading.RLock()
+        self._seeding = False
 
     def _ensure_seeded(self) -> None:
         """Run the seeding callback once, on first use (the embedded default registers its prompt files)."""
         if self._seeded:
             return
         with self._seed_lock:
-            if not self._seeded and self._seed is not None:
+            if self._seeded or self._seeding or self._seed is None:
+                return
+            self._seeding = True
+            try:
                 self._seed(self)
-                self._seeded = True
+            finally:
+                self._seeding = False
+            self._seeded = True
 
     # ---- versions --------------------------------------------------------------------------------
     def create(self, prompt_id: str, draft: PromptDraft, *, version: int | None = None) -> PromptVersion:
@@ -176,6 +184,7 @@ class PromptService:
         if not re.match(PROMPT_ID_PATTERN, prompt_id):
             raise InvalidRequestError(f"bad prompt id {prompt_id!r}: lower-case letters, digits, '_' and '-'")
         validate_template(draft.template, draft.variables)
+        self._ensure_seeded()  # else a new version of a seeded prompt would take the seed's number
         return self.store.create_version(prompt_id, draft, number=version)
 
     def get(self, prompt_id: str, version: int) -> PromptVersion:
@@ -184,6 +193,7 @@ class PromptService:
         cached = self._versions.get(key)
         if cached is not None:
             return cached
+        self._ensure_seeded()
         found = self.store.get_version(prompt_id, version)
         if found is None:
             raise NotFoundError(
@@ -291,6 +301,7 @@ class PromptService:
         return label
 
     def history(self, prompt_id: str, name: str | None = None) -> list[LabelMove]:
+        self._ensure_seeded()
         return self.store.history(prompt_id, name)
 
     def _label(self, prompt_id: str, name: str) -> Label | None:
