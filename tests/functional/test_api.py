@@ -110,8 +110,10 @@ def test_the_lambda_handler_serves_api_gateway_events(runtime: Runtime, monkeypa
     import mastra.runtime
 
     monkeypatch.setattr(mastra.runtime, "get_runtime", lambda: runtime)
-    from mastra.invoke import invoke_function
+    from mastra.invoke import invoke_function, load_handler_module
 
+    # The module (and its app) may have been loaded by an earlier test, over that test's runtime.
+    monkeypatch.setattr(load_handler_module(REPO, "api").app.state, "runtime", runtime)
     ok = invoke_function(REPO, "api", json.loads((REPO / "events" / "api_chat.json").read_text()))
     assert ok["statusCode"] == 200 and json.loads(ok["body"])["answer"] == "15 × 23 = 345"
     bad = invoke_function(REPO, "api", json.loads((REPO / "events" / "api_chat_invalid.json").read_text()))
