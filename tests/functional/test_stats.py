@@ -236,3 +236,32 @@ def test_functions_emit_metrics_the_dashboard_reads(
     assert sorted(directive["Dimensions"][0]) == ["service", "step"] and blob["step"] == "select_agent"
     assert directive["Metrics"][0]["Name"] == "StepLatency" and blob["StepLatency"][0] > 0
     assert {"StepLatency", "Reward", "FeedbackUp", "Requests"} <= METRIC_NAMES
+
+
+def test_sqlite_forgets_markers_no_redelivery_can_reach(tmp_path: Path) -> None:
+    """DynamoDB's TTL expires stats markers; the embedded store forgets them itself, once an hour."""
+    from mastra.stats.models import BucketKey, Update
+    from mastra.stats.sqlite import SQLiteStatsStore
+    from mastra.stats.store import MARKER_TTL_S
+    from mastra.storage.sqlite_db import SQLiteDatabase
+
+    now = [1_800_000_000.0]
+    stats = SQLiteStatsStore(SQLiteDatabase(tmp_path / "m.db"), clock=lambda: now[0])
+
+    def update(event_id: str, at: float) -> Update:
+        return Update("default", event_id, at, {BucketKey("agent", "banking", int(at // 3600)): {"requests": 1.0}})
+
+    def markers() -> set[str]:
+        return {r[0] for r in stats.db.conn().execute("SELECT event_id FROM stats_seen")}
+
+    stats.apply([update("a", now[0])])
+    assert markers() == {"a"}
+    now[0] += MARKER_TTL_S + 1  # no redelivery of "a" can come now
+    stats.apply([update("b", now[0])])
+    assert markers() == {"b"}
+    now[0] += 60  # within the hour: no purge yet, even of a marker already too old
+    stats.apply([update("c", now[0]), update("d", now[0] - MARKER_TTL_S - 5)])
+    assert markers() == {"b", "c", "d"}
+    now[0] += stats.PURGE_EVERY_S
+    stats.apply([update("e", now[0])])
+    assert markers() == {"b", "c", "e"}

@@ -1,12 +1,15 @@
 """Stats in the embedded SQLite file (the turn store's ``SQLiteDatabase``), in tables of their own.
 
 One transaction per batch: for each update, ``INSERT OR IGNORE`` its marker; only if that inserted
-a row are its counters upserted (``value = value + excluded.value``).
+a row are its counters upserted (``value = value + excluded.value``). Markers older than any
+redelivery (``MARKER_TTL_S``) are forgotten at most once an hour, by the process that applies a
+batch (DynamoDB's TTL does this for its markers).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from mastra.stats.models import Bucket, Dimension, Update
 from mastra.stats.store import MARKER_TTL_S, StatsStore
@@ -17,6 +20,7 @@ CREATE TABLE IF NOT EXISTS stats_seen (
     tenant_id TEXT NOT NULL, event_id TEXT NOT NULL, at REAL NOT NULL,
     PRIMARY KEY (tenant_id, event_id)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS stats_seen_at ON stats_seen (at);
 CREATE TABLE IF NOT EXISTS stats_counters (
     tenant_id TEXT NOT NULL, dim TEXT NOT NULL, hour INTEGER NOT NULL, key TEXT NOT NULL,
     field TEXT NOT NULL, value REAL NOT NULL,
@@ -28,8 +32,13 @@ CREATE TABLE IF NOT EXISTS stats_counters (
 class SQLiteStatsStore(StatsStore):
     backend = "sqlite"
 
-    def __init__(self, db: SQLiteDatabase) -> None:
+    #: How often a process forgets old markers.
+    PURGE_EVERY_S = 3600.0
+
+    def __init__(self, db: SQLiteDatabase, *, clock: Callable[[], float] = time.time) -> None:
         self.db = db
+        self.clock = clock
+        self._purged_at = 0.0
         db.ensure_schema(_SCHEMA)
 
     def _apply(self, updates: list[Update]) -> list[Update]:
@@ -50,11 +59,15 @@ class SQLiteStatsStore(StatsStore):
                     ],
                 )
                 applied.append(u)
+        now = self.clock()
+        if now - self._purged_at >= self.PURGE_EVERY_S:
+            self._purged_at = now
+            self.purge_markers(now)
         return applied
 
     def purge_markers(self, now: float | None = None) -> int:
         """Forget dedupe markers older than any redelivery (``MARKER_TTL_S``)."""
-        cutoff = (time.time() if now is None else now) - MARKER_TTL_S
+        cutoff = (self.clock() if now is None else now) - MARKER_TTL_S
         with self.db.transaction("purge stats markers") as conn:
             return conn.execute("DELETE FROM stats_seen WHERE at < ?", (cutoff,)).rowcount
 
