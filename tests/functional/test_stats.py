@@ -265,3 +265,15 @@ def test_sqlite_forgets_markers_no_redelivery_can_reach(tmp_path: Path) -> None:
     now[0] += stats.PURGE_EVERY_S
     stats.apply([update("e", now[0])])
     assert markers() == {"b", "c", "e"}
+
+
+def test_replaced_feedback_moves_the_counts(runtime: Runtime, answered: list[ChatResponse]) -> None:
+    """Thumbs down, then up with a rating: the agent's counts are the latest feedback's, once."""
+    from mastra.feedback.models import FeedbackRequest
+
+    r = answered[0]
+    runtime.feedback.submit("default", FeedbackRequest(request_id=r.request_id, user_id="ana", thumbs="down"))
+    changed = FeedbackRequest(request_id=r.request_id, user_id="ana", thumbs="up", rating=4, comment="better")
+    runtime.feedback.submit("default", changed)
+    group = {g["key"]: g for g in runtime.stats.summary("default", by="agent", window="1h")["groups"]}[r.agent]
+    assert group["feedback"] == {"up": 1, "down": 0, "ratings": 1, "comments": 1}

@@ -101,7 +101,11 @@ def test_rewards_add_their_delta_and_count_once_feedback_counts_first_receipt() 
     fb = dict(common, user_id="u", thumbs="down", rating=2, has_comment=True)
     (f,) = updates_for([FeedbackReceived(event_id="r:fb", **fb)])  # type: ignore[arg-type]
     assert next(iter(f.counters.values())) == {"down": 1, "ratings": 1, "rating_sum": 2.0, "comments": 1}
-    assert updates_for([FeedbackReceived(event_id="r:fb2", replaced=True, **fb)]) == []  # type: ignore[arg-type]
+    same = dict(previous_thumbs="down", previous_rating=2, previous_had_comment=True)
+    assert updates_for([FeedbackReceived(event_id="r:fb2", replaced=True, **fb, **same)]) == []  # type: ignore[arg-type]
+    up = dict(fb, thumbs="up", rating=5, has_comment=False)
+    (g,) = updates_for([FeedbackReceived(event_id="r:fb3", replaced=True, **up, **same)])  # type: ignore[arg-type]
+    assert next(iter(g.counters.values())) == {"up": 1, "down": -1, "rating_sum": 3.0, "comments": -1}
     failed = RequestFailed(tenant_id="t", request_id="r", event_id="r:f", occurred_at=10.0, error="E", message="m")
     (uf,) = updates_for([failed])
     assert {(k.dim, k.key) for k in uf.counters} == {("agent", "unknown"), ("topic", "unknown")}

@@ -118,6 +118,9 @@ class FeedbackReceived(_Event):
     has_comment: bool = False
     comment_sentiment: float | None = None
     replaced: bool = False
+    previous_thumbs: Literal["up", "down"] | None = Field(None, description="What it replaced (replaced only).")
+    previous_rating: int | None = Field(None, ge=1, le=5)
+    previous_had_comment: bool = False
 
 
 class RewardAssigned(_Event):

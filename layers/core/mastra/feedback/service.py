@@ -149,6 +149,9 @@ class FeedbackService:
             has_comment=request.comment is not None,
             comment_sentiment=summary.comment_sentiment,
             replaced=previous is not None,
+            previous_thumbs=previous.thumbs if previous is not None else None,
+            previous_rating=previous.rating if previous is not None else None,
+            previous_had_comment=previous is not None and previous.comment is not None,
         )
         self._publish([received, *events])
         return FeedbackResult(

@@ -8,8 +8,8 @@ else the event's time), so a reward assigned a day later still improves the righ
   prompt version and topic.
 - ``request.failed``: ``requests`` and ``errors`` in the group ``unknown`` (no agent was kept).
 - ``feedback.received``: ``up``, ``down``, ``ratings``/``rating_sum``, ``comments``. A replacement
-  (``replaced``) is not counted again: the counts are of first feedback per request and user,
-  while the reward follows the latest.
+  (``replaced``) takes back what it replaces (``previous_*``): the counts are of each request and
+  user's latest feedback, as the reward is.
 - ``reward.assigned``: ``reward_sum`` += reward - previous_reward; ``reward_n`` += 1 only the first
   time (``previous_reward`` is None).
 
@@ -56,16 +56,14 @@ def counters_of(event: Event) -> tuple[list[tuple[Dimension, str]], dict[str, fl
         return _groups(event.agent_id, event.prompt_ref, event.topic), add
     if isinstance(event, RequestFailed):
         return [(d, UNKNOWN) for d in ("agent", "topic")], {"requests": 1.0, "errors": 1.0}
-    if isinstance(event, FeedbackReceived):
+    if isinstance(event, FeedbackReceived):  # a replacement takes back what it replaces
+        add = _feedback_counts(event.thumbs, event.rating, event.has_comment, 1.0)
         if event.replaced:
+            taken = _feedback_counts(event.previous_thumbs, event.previous_rating, event.previous_had_comment, -1.0)
+            add = {k: add.get(k, 0.0) + taken.get(k, 0.0) for k in add.keys() | taken.keys()}
+            add = {k: v for k, v in add.items() if v}
+        if not add:
             return [], {}
-        add = {}
-        if event.thumbs is not None:
-            add[event.thumbs] = 1.0
-        if event.rating is not None:
-            add |= {"ratings": 1.0, "rating_sum": float(event.rating)}
-        if event.has_comment:
-            add["comments"] = 1.0
         return _groups(event.agent_id, event.prompt_ref, event.topic), add
     if isinstance(event, RewardAssigned):
         add = {"reward_sum": event.reward - (event.previous_reward or 0.0)}
@@ -73,6 +71,17 @@ def counters_of(event: Event) -> tuple[list[tuple[Dimension, str]], dict[str, fl
             add["reward_n"] = 1.0
         return _groups(event.agent_id, event.prompt_ref, event.topic), add
     return [], {}
+
+
+def _feedback_counts(thumbs: str | None, rating: int | None, has_comment: bool, sign: float) -> dict[str, float]:
+    add: dict[str, float] = {}
+    if thumbs is not None:
+        add[thumbs] = sign
+    if rating is not None:
+        add |= {"ratings": sign, "rating_sum": sign * rating}
+    if has_comment:
+        add["comments"] = sign
+    return add
 
 
 def updates_for(events: Iterable[Event]) -> list[Update]:
