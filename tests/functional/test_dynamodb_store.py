@@ -101,3 +101,32 @@ def test_the_request_record_is_stored_deflated(ddb: Any) -> None:
     assert "response" not in item and len(item["response_z"]["B"]) < len(json.dumps(big)) / 10
     assert json.loads(zlib.decompress(item["response_z"]["B"])) == big
     assert store.get_request("default", t.request.request_id).response == big  # type: ignore[union-attr]
+
+
+def test_an_outcome_racing_a_thread_deletion_is_refused_once_the_deletion_began(
+    ddb: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The outcome's existence check is on the thread record, which goes last: the deletion marks
+    it first, so an outcome attempted between that mark and the request partitions' deletion is
+    refused, and one committed before the mark is deleted with its partition."""
+    from tests.contract.test_feedback_contract import answered, outcome
+
+    from mastra.feedback.dynamodb import DynamoDBFeedbackStore
+
+    store = DynamoDBStore("mastra-test", client=ddb)
+    fb = DynamoDBFeedbackStore.sharing(store)
+    early, late = answered(store, thread="t1"), answered(store, thread="t1")
+    assert fb.put_outcome(outcome(early, reward=0.5), None)
+    attempts: list[bool] = []
+    real = store._delete_keys
+
+    def delete_keys(what: str, items: list[dict[str, Any]]) -> None:
+        if not attempts:  # the thread is marked, no partition deleted yet: an outcome arrives now
+            attempts.append(fb.put_outcome(outcome(late, reward=0.5), None))
+        real(what, items)
+
+    monkeypatch.setattr(store, "_delete_keys", delete_keys)
+    store.delete_thread("default", "t1")
+    assert attempts == [False]
+    assert fb.get_outcome("default", early.request.request_id) is None
+    assert fb.get_outcome("default", late.request.request_id) is None

@@ -28,7 +28,7 @@ from typing import Any
 
 from mastra.errors import ConflictError, StorageError
 from mastra.storage.base import Store, erased_conflict, erased_user_key
-from mastra.storage.dynamo_table import DynamoTable, _n, _s, condition_failed
+from mastra.storage.dynamo_table import DELETING, DynamoTable, _n, _s, condition_failed
 from mastra.storage.models import (
     Erasure,
     EventRecord,
@@ -651,11 +651,15 @@ class DynamoDBStore(DynamoTable, Store):
         )
 
     def _delete_thread(self, tenant_id: str, thread_id: str) -> Erasure:
-        """The thread's partition (meta, messages with their embeddings, summary), then each of its
-        requests' partitions (record and events). Requests go last: their ids are read from the
-        messages, so a run that stops half-way is finished by running it again."""
+        """The thread's record is first marked ``deleting`` (outcome writes on it are refused from
+        then on), then each of its requests' partitions go (record, events, feedback, outcome),
+        then the thread's partition (meta, messages with their embeddings, summary). Requests go
+        first: their ids are read from the messages, so a run that stops half-way is finished by
+        running it again."""
         out = Erasure()
         items = self._partition(_thread_pk(tenant_id, thread_id), "read a thread")
+        if any(i["SK"]["S"] == "META" for i in items):
+            self._mark_deleting(tenant_id, thread_id)
         requests = sorted({i["request_id"]["S"] for i in items if "request_id" in i})
         for request_id in requests:
             found = self._partition(_request_pk(tenant_id, request_id), "read a request")
@@ -678,6 +682,22 @@ class DynamoDBStore(DynamoTable, Store):
                 out.other += 1
         self._delete_keys("delete a thread", items)
         return out
+
+    def _mark_deleting(self, tenant_id: str, thread_id: str) -> None:
+        """Before any request partition goes: from now on an outcome write on the thread is refused."""
+        try:
+            with self._errors("mark a thread deleted"):
+                self.client.update_item(
+                    TableName=self.table,
+                    Key={"PK": _s(_thread_pk(tenant_id, thread_id)), "SK": _s("META")},
+                    UpdateExpression="SET #d = :t",
+                    ConditionExpression="attribute_exists(PK)",
+                    ExpressionAttributeNames={"#d": DELETING},
+                    ExpressionAttributeValues={":t": {"BOOL": True}},
+                )
+        except StorageError as exc:
+            if not condition_failed(exc):  # already gone: nothing left to refuse outcomes
+                raise
 
     def _mark_erased(self, tenant_id: str, user_key: str, at: float) -> None:
         with self._errors("mark an erasure"):
