@@ -56,6 +56,16 @@ def test_a_batch_with_some_events_seen_applies_only_the_new_ones(stats: StatsSto
     assert got[(H, "banking")]["requests"] == 2.0 and got[(H, "travel")]["requests"] == 1.0
 
 
+def test_events_of_one_request_across_batches_count_once_each(stats: StatsStore) -> None:
+    """(DynamoDB keeps one request's markers in one item: each event still counts once.)"""
+    assert len(stats.apply([update("r1:request.completed"), update("r1:reward.assigned:1", reward_sum=0.5)])) == 2
+    later = [update("r1:reward.assigned:1", reward_sum=0.5), update("r1:reward.assigned:2", reward_sum=0.25)]
+    assert [u.event_id for u in stats.apply(later)] == ["r1:reward.assigned:2"]
+    assert [u.event_id for u in stats.apply([update("r1"), update("r1:request.completed")])] == ["r1"]
+    assert stats.apply(later) == []
+    assert counters(stats)[(H, "banking")] == {"requests": 2.0, "h21": 2.0, "reward_sum": 0.75}
+
+
 def test_duplicates_within_one_batch_count_once(stats: StatsStore) -> None:
     assert len(stats.apply([update("a"), update("a")])) == 1
     assert counters(stats)[(H, "banking")]["requests"] == 1.0

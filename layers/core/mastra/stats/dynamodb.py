@@ -2,12 +2,18 @@
 
     item     PK                                   SK                    attributes
     bucket   T#<tenant>#STATS#<dim>#<yyyy-mm-dd>   <hour, 10 digits>#<key>   k, hour, c_<counter> (numbers)
-    marker   T#<tenant>#STATSEEN#<event id>        SEEN                  expires_at (TTL)
+    marker   T#<tenant>#STATSEEN#<request id>     SEEN                  ids (string set), expires_at (TTL)
 
 A day of one dimension is one partition: a window is one ``Query`` per day (``SK BETWEEN``).
-Counters are ``ADD``-ed. An update is one ``TransactWriteItems``: its marker (only if absent) and
-its buckets' ``ADD``s; a batch is first tried as one transaction (each bucket item once, the
-events' additions summed), and only if a marker already exists (a redelivery) event by event.
+Counters are ``ADD``-ed. An update is one ``TransactWriteItems``: its marker and its buckets'
+``ADD``s; a batch is first tried as one transaction (each bucket item once, the events' additions
+summed), and only if one of its events was seen already (a redelivery) event by event.
+
+The markers of one request's events are one item (an event id is ``<request id>:<rest>``: the item
+of ``<request id>`` holds ``<rest>`` in its set; an id without ``:`` has an item of its own): the
+transaction adds the batch's ids only if the set holds none of them. A transactional write costs
+2 WRU per item (under 1 KB), so a batch costs one marker per request it touches (usually one, two
+on a follow-up: the previous answer's reward), not one per event.
 """
 
 from __future__ import annotations
@@ -55,18 +61,30 @@ class DynamoDBStatsStore(DynamoTable, StatsStore):
         return cls(table.table, client=table._client)
 
     # ---- writes ------------------------------------------------------------------------------------
-    def _marker(self, u: Update) -> dict[str, Any]:
-        return {
-            "Put": {
-                "TableName": self.table,
-                "Item": {
-                    "PK": _s(f"T#{u.tenant_id}#STATSEEN#{u.event_id}"),
-                    "SK": _s("SEEN"),
-                    "expires_at": _n(int(u.at + MARKER_TTL_S)),
-                },
-                "ConditionExpression": "attribute_not_exists(PK)",
-            }
-        }
+    def _markers(self, updates: list[Update]) -> list[dict[str, Any]]:
+        """One marker item per (tenant, request) of the updates: its ids (a set) gain theirs, only
+        if it holds none of them yet."""
+        seen: dict[tuple[str, str], list[str]] = {}
+        for u in updates:
+            scope, _, rest = u.event_id.partition(":")
+            seen.setdefault((u.tenant_id, scope), []).append(rest or ".")
+        # Pushed to write time + TTL (never back): every id in the set outlives its redeliveries.
+        expires = int(max(time.time(), *(u.at for u in updates)) + MARKER_TTL_S)
+        out = []
+        for (tenant, scope), ids in seen.items():
+            values: dict[str, Any] = {f":i{i}": _s(x) for i, x in enumerate(ids)}
+            out.append(
+                {
+                    "Update": {
+                        "TableName": self.table,
+                        "Key": {"PK": _s(f"T#{tenant}#STATSEEN#{scope}"), "SK": _s("SEEN")},
+                        "UpdateExpression": "ADD ids :ids SET expires_at = :e",
+                        "ConditionExpression": " AND ".join(f"NOT contains(ids, :i{i})" for i in range(len(ids))),
+                        "ExpressionAttributeValues": values | {":ids": {"SS": ids}, ":e": _n(expires)},
+                    }
+                }
+            )
+        return out
 
     def _add(self, tenant: str, b: BucketKey, add: dict[str, float]) -> dict[str, Any]:
         names = {f"#c{i}": f"c_{name}" for i, name in enumerate(add)}
@@ -91,7 +109,7 @@ class DynamoDBStatsStore(DynamoTable, StatsStore):
                 into = summed.setdefault((u.tenant_id, b), {})
                 for name, value in add.items():
                     into[name] = into.get(name, 0.0) + value
-        return [self._marker(u) for u in updates] + [self._add(t, b, add) for (t, b), add in summed.items()]
+        return self._markers(updates) + [self._add(t, b, add) for (t, b), add in summed.items()]
 
     def _transact(self, items: list[dict[str, Any]]) -> bool:
         """Write all or nothing; False if a marker existed (applied before). Conflicts are retried."""
