@@ -130,3 +130,30 @@ def test_an_outcome_racing_a_thread_deletion_is_refused_once_the_deletion_began(
     assert attempts == [False]
     assert fb.get_outcome("default", early.request.request_id) is None
     assert fb.get_outcome("default", late.request.request_id) is None
+
+
+def test_the_outcome_day_marker_is_put_before_the_first_outcome_of_the_day_once(ddb: Any) -> None:
+    from tests.contract.test_feedback_contract import answered, outcome
+
+    from mastra.feedback.dynamodb import DynamoDBFeedbackStore
+
+    store = DynamoDBStore("mastra-test", client=ddb)
+    puts: list[str] = []
+
+    class Counting:
+        def put_item(self, **kw: Any) -> Any:
+            puts.append(kw["Item"]["SK"]["S"])
+            return ddb.put_item(**kw)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(ddb, name)
+
+    fb = DynamoDBFeedbackStore("mastra-test", client=Counting())
+    a, b, c = answered(store, thread="t1"), answered(store, thread="t2"), answered(store, thread="t3")
+    assert fb.put_outcome(outcome(a, reward=0.5), None) and fb.put_outcome(outcome(b, reward=0.5), None)
+    assert fb.put_outcome(outcome(c, reward=0.5, created_at=86400.0 + 5), None)
+    assert puts == ["1970-01-01", "1970-01-02"]
+    assert len(list(fb.outcomes("default", 0, 2 * 86400))) == 3
+    # a fresh container writes it again (idempotent), and an outcome refused still leaves it harmless
+    assert not DynamoDBFeedbackStore("mastra-test", client=Counting()).put_outcome(outcome(a, reward=0.5), None)
+    assert puts[-1] == "1970-01-01" and len(list(fb.outcomes("default", 0, 2 * 86400))) == 3
