@@ -4,7 +4,8 @@
     thread    T#<tenant>#TH#<thread>     META                     GSI1PK T#<tenant>#U#<user>, GSI1SK <updated>#<thread>
     message   T#<tenant>#TH#<thread>     M#<message_id>
     request   T#<tenant>#RQ#<request>    REQ
-    event     T#<tenant>#RQ#<request>    E#<event_id>
+    event     T#<tenant>#RQ#<request>    E#<event_id>             (a lone event)
+    events    T#<tenant>#RQ#<request>    E#~<digest of their ids> (one batch's events of the request, deflated)
     model     MODEL#<kind>               V#<version, 8 digits>    (deployment-wide: not tenant data)
     champion  MODEL#<kind>               CHAMPION
 
@@ -20,6 +21,7 @@ cancels the transaction without applying anything, and it is retried here.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import time
@@ -44,6 +46,7 @@ from mastra.storage.models import (
     WorkingMemoryChange,
 )
 
+EVENTS_PER_ITEM = 50  # a group's events in one item (a request's batch holds ~6-10; items stay far under 400 KB)
 CONFLICT_RETRIES = 6  # transaction conflicts between concurrent turns of one thread
 _RETRYABLE_REASONS = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
 
@@ -288,25 +291,71 @@ class DynamoDBStore(DynamoTable, Store):
             raise
 
     def _write_events(self, events: list[EventRecord]) -> None:
-        """BatchWriteItem, 25 at a time. Unconditional puts are idempotent here: an event id always
-        carries the same content, so a re-delivered event overwrites itself."""
-        requests = [
-            {
-                "PutRequest": {
-                    "Item": {
-                        "PK": _s(_request_pk(e.tenant_id, e.request_id)),
+        """BatchWriteItem, 25 items at a time: one item per request of the batch (its events, as
+        one deflated JSON list: a batch's events repeat their ids and names, so several ~0.6 KB
+        events fit one ~1 KB item, 1 WRU instead of one per event). A lone event keeps an item of
+        its own, ``E#<event id>``. A group's key is a digest of its events' ids (``E#~<80 bits of
+        SHA-256>``: short, as the key is billed too), so a re-delivered batch overwrites itself,
+        and an event that also arrives in another group is stored twice with the same content (an
+        event id always carries the same content) and read once."""
+        unique = {(e.tenant_id, e.event_id): e for e in events}
+        groups: dict[tuple[str, str], list[EventRecord]] = {}
+        for e in sorted(unique.values(), key=lambda e: e.event_id):
+            groups.setdefault((e.tenant_id, e.request_id), []).append(e)
+        requests = []
+        for (tenant, request), group in groups.items():
+            for start in range(0, len(group), EVENTS_PER_ITEM):
+                chunk = group[start : start + EVENTS_PER_ITEM]
+                expires = max((self.expiry(tenant, e.occurred_at) or 0.0) for e in chunk) or None
+                item = {"PK": _s(_request_pk(tenant, request)), **_expiry(expires)}
+                if len(chunk) == 1:
+                    e = chunk[0]
+                    item |= {
                         "SK": _s(f"E#{e.event_id}"),
                         "type": _s(e.type),
                         "occurred_at": _n(e.occurred_at),
                         "version": _n(e.version),
                         "body": _s(json.dumps(e.body, separators=(",", ":"))),
-                        **_expiry(self.expiry(e.tenant_id, e.occurred_at)),
                     }
-                }
-            }
-            for e in events
-        ]
+                else:
+                    ids = [e.event_id for e in chunk]
+                    digest = hashlib.sha256("\n".join(ids).encode()).hexdigest()[:20]
+                    rows = [[e.event_id, e.type, e.version, e.occurred_at, e.body] for e in chunk]
+                    item |= {
+                        "SK": _s(f"E#~{digest}"),
+                        "events_z": {"B": zlib.compress(json.dumps(rows, separators=(",", ":")).encode(), 9)},
+                    }
+                requests.append({"PutRequest": {"Item": item}})
         self._batch_write("record events", requests)
+
+    @staticmethod
+    def _event_records(tenant_id: str, request_id: str, item: dict[str, Any]) -> list[EventRecord]:
+        """The events an ``E#`` item holds (one, or a deflated group)."""
+        if "events_z" in item:
+            rows = json.loads(zlib.decompress(item["events_z"]["B"]))
+            return [
+                EventRecord(
+                    tenant_id=tenant_id,
+                    request_id=request_id,
+                    event_id=event_id,
+                    type=kind,
+                    version=version,
+                    occurred_at=occurred_at,
+                    body=body,
+                )
+                for event_id, kind, version, occurred_at, body in rows
+            ]
+        return [
+            EventRecord(
+                tenant_id=tenant_id,
+                request_id=request_id,
+                event_id=item["SK"]["S"][2:],
+                type=item["type"]["S"],
+                version=int(item["version"]["N"]),
+                occurred_at=float(item["occurred_at"]["N"]),
+                body=json.loads(item["body"]["S"]),
+            )
+        ]
 
     def _events_of(self, tenant_id: str, request_id: str) -> list[EventRecord]:
         items = self._query(
@@ -316,18 +365,8 @@ class DynamoDBStore(DynamoTable, Store):
             KeyConditionExpression="PK = :pk AND begins_with(SK, :e)",
             ExpressionAttributeValues={":pk": _s(_request_pk(tenant_id, request_id)), ":e": _s("E#")},
         )
-        return [
-            EventRecord(
-                tenant_id=tenant_id,
-                request_id=request_id,
-                event_id=i["SK"]["S"][2:],
-                type=i["type"]["S"],
-                version=int(i["version"]["N"]),
-                occurred_at=float(i["occurred_at"]["N"]),
-                body=json.loads(i["body"]["S"]),
-            )
-            for i in items
-        ]
+        found = {e.event_id: e for i in items for e in self._event_records(tenant_id, request_id, i)}
+        return list(found.values())
 
     def _message_item(self, m: Message, expiry: dict[str, Any]) -> dict[str, Any]:
         item = {
@@ -664,7 +703,8 @@ class DynamoDBStore(DynamoTable, Store):
         for request_id in requests:
             found = self._partition(_request_pk(tenant_id, request_id), "read a request")
             out.requests += sum(1 for i in found if i["SK"]["S"] == "REQ")
-            out.events += sum(1 for i in found if i["SK"]["S"].startswith("E#"))
+            events = [i for i in found if i["SK"]["S"].startswith("E#")]
+            out.events += len({e.event_id for i in events for e in self._event_records(tenant_id, request_id, i)})
             out.other += sum(1 for i in found if i["SK"]["S"] != "REQ" and not i["SK"]["S"].startswith("E#"))
             self._delete_keys("delete a request", found)
         # The summary first and the thread record last: a run that stops half-way leaves the record
