@@ -20,17 +20,17 @@ moto does not implement ``StartSyncExecution``, so the runner starts the executi
 API function makes one ``StartSyncExecution`` call instead.
 
 DynamoDB read units and write units are computed from the items themselves with DynamoDB's sizing
-rules (attribute name bytes + value bytes; numbers ≈ 1 byte per two significant digits + 1):
-reads round the returned size up to 4 KB (half for eventually consistent reads, one unit at
-least). Every DynamoDB write of the request is accounted, by caller: the API function's thread
-usage counters (``UpdateItem``), Reflect's cached answer (``PutItem``), Remember's turn, its
-answer's outcome and arm counters, and on a follow-up the previous answer's outcome with the
-implicit signals (a ``TransactWriteItems`` each; a container's first outcome of the day also puts
-the day's marker, a ``PutItem``: in the first run only), and the event consumer's events
-(``BatchWriteItem``) and stats (``TransactWriteItems``: a seen-marker per request and buckets). The recorder
-reads each item written before and after the call (uncounted): a write is billed on the larger of
-the two, 1 WRU per started KB, twice that inside a transaction (a ``ConditionCheck`` on the item
-checked). Each index entry (GSI1: the whole item; GSI2: keys, ``emb``, ``expires_at``,
+rules (attribute name bytes + value bytes; numbers ≈ 1 byte per two significant digits + 1): reads
+round the returned size up to 4 KB (half for eventually consistent reads, one unit at least). Every
+DynamoDB write of the request is accounted, by caller: the API function's thread usage counters
+(``UpdateItem``), Reflect's cached answer (``PutItem``), Remember's turn, its answer's outcome and
+arm counters, and on a follow-up the previous answer's outcome with the implicit signals (a
+``TransactWriteItems`` each; a container's first outcome of the day also puts the day's marker, a
+``PutItem``: in the first run only), and the event consumer's events (``BatchWriteItem``) and stats
+(``TransactWriteItems``: a seen-marker per request and a cell per agent, prompt and topic). The
+recorder reads each item written before and after the call (uncounted): a write is billed on the
+larger of the two, 1 WRU per started KB, twice that inside a transaction (a ``ConditionCheck`` on
+the item checked). Each index entry (GSI1: the whole item; GSI2: keys, ``emb``, ``expires_at``,
 ``request_id``) put, deleted or changed is one standard write, two when its keys change (a delete
 and a put). Items carry ``expires_at`` as with the template's default ``RetentionDays`` (365).
 A write that fails (a cancelled transaction is billed too) stops the benchmark.
@@ -140,7 +140,7 @@ def item_kind(item_or_key: dict[str, Any]) -> str:
     }
     if sk in named:
         return named[sk]
-    for part, kind in (("#ARM#", "arm counter"), ("#OUTDAYS", "outcome-day marker"), ("#STATS#", "stats bucket")):
+    for part, kind in (("#ARM#", "arm counter"), ("#OUTDAYS", "outcome-day marker"), ("#STATS#", "stats cell")):
         if part in pk:
             return kind
     return {"M#": "message", "E#": "event", "FB": "feedback", "WM": "working memory"}.get(sk[:2], sk)
@@ -476,8 +476,8 @@ def purpose(call: dict[str, Any], request_id: str) -> str:
     if "outcome" in kinds:
         this = any(t["Put"]["Item"]["PK"]["S"].endswith(f"#RQ#{request_id}") for t in call["transact"] if "Put" in t)
         return "outcome + arm counters" + ("" if this else " (previous answer: implicit signals)")
-    if "stats marker" in kinds or "stats bucket" in kinds:
-        return "stats (markers + buckets)"
+    if "stats marker" in kinds or "stats cell" in kinds:
+        return "stats (markers + cells)"
     if kinds == {"event"}:
         return "events"
     if kinds == {"thread usage"}:

@@ -93,6 +93,36 @@ def test_keys_with_separators_survive(stats: StatsStore) -> None:
     assert bucket == Bucket("default", "prompt", "banking@2#x/y", H, {"requests": 1.0})
 
 
+def test_an_event_counted_in_several_dimensions_is_read_back_by_each(stats: StatsStore) -> None:
+    """(DynamoDB keeps an event's agent, prompt and topic buckets of one hour in one item.)"""
+
+    def three(event_id: str, agent: str, prompt: str | None, topic: str, **add: float) -> Update:
+        keys = [BucketKey("agent", agent, H), BucketKey("topic", topic, H)]
+        keys += [BucketKey("prompt", prompt, H)] if prompt else []
+        return Update("default", event_id, float(H), {k: dict(add) for k in keys})
+
+    odd = Update(
+        "default",
+        "odd",
+        float(H),
+        {BucketKey("agent", "banking", H): {"requests": 1.0}, BucketKey("topic", "banking/x", H): {"errors": 1.0}},
+    )
+    stats.apply(
+        [
+            three("a", "banking", "b@1", "banking/x", requests=1.0),
+            three("b", "banking", None, "banking/y", requests=1.0),
+        ]
+    )
+    stats.apply([three("c", "travel", "t@2", "banking/x", requests=1.0, reward_sum=0.5), odd])
+    by = {d: {b.key: b.counters for b in stats.buckets("default", d, H, H)} for d in ("agent", "prompt", "topic")}
+    assert by["agent"] == {"banking": {"requests": 3.0}, "travel": {"requests": 1.0, "reward_sum": 0.5}}
+    assert by["prompt"] == {"b@1": {"requests": 1.0}, "t@2": {"requests": 1.0, "reward_sum": 0.5}}
+    assert by["topic"] == {
+        "banking/x": {"requests": 2.0, "reward_sum": 0.5, "errors": 1.0},
+        "banking/y": {"requests": 1.0},
+    }
+
+
 def test_concurrent_redeliveries_count_once(stats: StatsStore) -> None:
     batch = [update(f"e{i}") for i in range(5)]
     results: list[int] = []
