@@ -64,6 +64,7 @@ def test_events_of_one_request_across_batches_count_once_each(stats: StatsStore)
     assert [u.event_id for u in stats.apply([update("r1"), update("r1:request.completed")])] == ["r1"]
     assert stats.apply(later) == []
     assert counters(stats)[(H, "banking")] == {"requests": 2.0, "h21": 2.0, "reward_sum": 0.75}
+    assert len(stats.apply([update("r2", key="x")])) == len(stats.apply([update("r2:.", key="x")])) == 1
 
 
 def test_duplicates_within_one_batch_count_once(stats: StatsStore) -> None:

@@ -14,11 +14,11 @@ the events' additions summed), and only if one of its events was seen already (a
 event by event.
 
 The markers of one request's events are one item (an event id is ``<request id>:<rest>``: the item
-of ``<request id>`` holds ``<rest>`` in its set; an id without ``:`` has an item of its own): the
-transaction adds the batch's ids only if the set holds none of them. A transactional write costs
-2 WRU per item (under 1 KB), so a batch costs one marker per request it touches (usually one, two
-on a follow-up: the previous answer's reward) and one cell per (hour, agent, prompt, topic), not
-one marker per event and one item per bucket.
+of ``<request id>`` holds ``:<rest>`` in its set; an id without ``:`` has an item of its own,
+holding ``.``): the transaction adds the batch's ids only if the set holds none of them. A
+transactional write costs 2 WRU per item (under 1 KB), so a batch costs one marker per request it
+touches (usually one, two on a follow-up: the previous answer's reward) and one cell per (hour,
+agent, prompt, topic), not one marker per event and one item per bucket.
 """
 
 from __future__ import annotations
@@ -104,8 +104,8 @@ class DynamoDBStatsStore(DynamoTable, StatsStore):
         if it holds none of them yet."""
         seen: dict[tuple[str, str], list[str]] = {}
         for u in updates:
-            scope, _, rest = u.event_id.partition(":")
-            seen.setdefault((u.tenant_id, scope), []).append(rest or ".")
+            scope, colon, rest = u.event_id.partition(":")
+            seen.setdefault((u.tenant_id, scope), []).append(colon + rest or ".")  # "a" -> ".", "a:b" -> ":b"
         # Pushed to write time + TTL (never back): every id in the set outlives its redeliveries.
         expires = int(max(time.time(), *(u.at for u in updates)) + MARKER_TTL_S)
         out = []
