@@ -14,6 +14,7 @@ from tests.contract.test_storage_contract import turn
 
 from mastra.errors import StorageError, StorageRejectedError
 from mastra.storage.dynamodb import DynamoDBStore
+from mastra.storage.response_dict import RESPONSE_DICT_V1
 
 
 @pytest.fixture
@@ -98,9 +99,35 @@ def test_the_request_record_is_stored_deflated(ddb: Any) -> None:
     store.record_turn(t)
     key = {"PK": {"S": f"T#default#RQ#{t.request.request_id}"}, "SK": {"S": "REQ"}}
     item = ddb.get_item(TableName="mastra-test", Key=key)["Item"]
-    assert "response" not in item and len(item["response_z"]["B"]) < len(json.dumps(big)) / 10
-    assert json.loads(zlib.decompress(item["response_z"]["B"])) == big
+    assert "response" not in item and len(item["response_z1"]["B"]) < len(json.dumps(big)) / 10
+    z = zlib.decompressobj(15, RESPONSE_DICT_V1)
+    assert json.loads(z.decompress(item["response_z1"]["B"]) + z.flush()) == big
     assert store.get_request("default", t.request.request_id).response == big  # type: ignore[union-attr]
+
+
+def test_the_response_dictionary_never_changes_and_older_records_stay_readable(ddb: Any) -> None:
+    """Records deflated against it are unreadable with any other bytes: a new dictionary is a new
+    attribute. Records written before it (``response_z``: deflated alone) are still read."""
+    import hashlib
+    import json
+    import zlib
+
+    from mastra.storage.response_dict import RESPONSE_DICT_V1_SHA256
+
+    assert hashlib.sha256(RESPONSE_DICT_V1).hexdigest() == RESPONSE_DICT_V1_SHA256
+    assert RESPONSE_DICT_V1_SHA256 == "0173c131f4bc69745290b3ac2868ac522855f02cd3e80f1c8b216f9b936b6464"
+    t = turn()
+    store = DynamoDBStore("mastra-test", client=ddb)
+    store.record_turn(t)
+    key = {"PK": {"S": f"T#default#RQ#{t.request.request_id}"}, "SK": {"S": "REQ"}}
+    old = {"answer": "from before", "trace": {}}
+    ddb.update_item(
+        TableName="mastra-test",
+        Key=key,
+        UpdateExpression="SET response_z = :z REMOVE response_z1",
+        ExpressionAttributeValues={":z": {"B": zlib.compress(json.dumps(old).encode(), 9)}},
+    )
+    assert store.get_request("default", t.request.request_id).response == old  # type: ignore[union-attr]
 
 
 def test_an_outcome_racing_a_thread_deletion_is_refused_once_the_deletion_began(

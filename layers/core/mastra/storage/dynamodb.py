@@ -45,6 +45,7 @@ from mastra.storage.models import (
     WorkingMemory,
     WorkingMemoryChange,
 )
+from mastra.storage.response_dict import RESPONSE_DICT_V1
 
 EVENTS_PER_ITEM = 50  # a group's events in one item (a request's batch holds ~6-10; items stay far under 400 KB)
 CONFLICT_RETRIES = 6  # transaction conflicts between concurrent turns of one thread
@@ -80,8 +81,17 @@ def _recency(updated_at: float, thread_id: str) -> str:
     return f"{updated_at:017.6f}#{thread_id}"
 
 
+def _deflate_response(response: dict[str, Any]) -> bytes:
+    """The response as JSON deflated against ``RESPONSE_DICT_V1`` (stored as ``response_z1``)."""
+    z = zlib.compressobj(9, zlib.DEFLATED, 15, 9, zlib.Z_DEFAULT_STRATEGY, RESPONSE_DICT_V1)
+    return z.compress(json.dumps(response, separators=(",", ":")).encode()) + z.flush()
+
+
 def _response_of(item: dict[str, Any]) -> dict[str, Any]:
-    """A request item's response (stored as deflated JSON)."""
+    """A request item's response (deflated JSON: against the preset dictionary, or alone before it)."""
+    if "response_z1" in item:
+        z = zlib.decompressobj(15, RESPONSE_DICT_V1)
+        return json.loads(z.decompress(item["response_z1"]["B"]) + z.flush())  # type: ignore[no-any-return]
     return json.loads(zlib.decompress(item["response_z"]["B"]))  # type: ignore[no-any-return]
 
 
@@ -111,9 +121,10 @@ class DynamoDBStore(DynamoTable, Store):
             "user_id": _s(req.user_id),
             "thread_id": _s(req.thread_id),
             "created_at": _n(req.created_at),
-            # Compressed: the response with its trace is ~2.7 KB of JSON and ~0.85 KB deflated, and
-            # a transactional write costs 2 WRU per started KB (the largest per-request cost).
-            "response_z": {"B": zlib.compress(json.dumps(req.response, separators=(",", ":")).encode(), 9)},
+            # Compressed: the response with its trace is ~3.8 KB of JSON, ~1.3 KB deflated alone and
+            # ~0.65 KB deflated against a preset dictionary of its structure, and a transactional
+            # write costs 2 WRU per started KB: the record stays under 1 KB (2 WRU, not 4).
+            "response_z1": {"B": _deflate_response(req.response)},
             **expiry,
         }
         set_expiry = ", expires_at = :e" if expiry else ""
