@@ -27,8 +27,9 @@ read), the arm counters' ``ADD`` and a check that the request's thread record st
 not being deleted (an erasure that ran meanwhile is not undone). Deleting a thread (and so erasing
 a user) first marks its record ``deleting``, then deletes its requests' partitions (the outcome
 with them) and the record last: an outcome committed before the mark is in a partition deleted
-after it, and one attempted after the mark is refused. The check is on the thread record (~200 B:
-2 WRU in a transaction) rather than the request record (~1.4 KB: 4 WRU).
+after it, and one attempted after the mark is refused. The check is on the thread record (~200 B
+whatever the answer: 2 WRU in a transaction) rather than the request record (0.8-1.3 KB, more with
+long answers: 2 WRU per started KB).
 """
 
 from __future__ import annotations
@@ -166,7 +167,7 @@ class DynamoDBFeedbackStore(DynamoTable, FeedbackStore):
         }
         # The request's thread still exists and no deletion has begun (see the module docstring):
         # checked on the thread record (~200 B, 2 WRU in a transaction), not the request record
-        # (~1.4 KB, 4 WRU).
+        # (2 WRU per started KB, and it grows with the answer).
         thread = {
             "TableName": self.table,
             "Key": {"PK": _s(_thread_pk(outcome.tenant_id, outcome.thread_id)), "SK": _s("META")},
