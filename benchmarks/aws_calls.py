@@ -20,16 +20,17 @@ moto does not implement ``StartSyncExecution``, so the runner starts the executi
 API function makes one ``StartSyncExecution`` call instead.
 
 DynamoDB read units and write units are computed from the items themselves with DynamoDB's sizing
-rules (attribute name bytes + value bytes; numbers ≈ 1 byte per two significant digits + 1):
-reads round the returned size up to 4 KB (half for eventually consistent reads, one unit at
-least). Every DynamoDB write of the request is accounted, by caller: the API function's thread
-usage counters (``UpdateItem``), Reflect's cached answer (``PutItem``), Remember's turn, its
-answer's outcome and arm counters, and on a follow-up the previous answer's outcome with the
-implicit signals (a ``TransactWriteItems`` each), and the event consumer's events
-(``BatchWriteItem``) and stats (``TransactWriteItems``: seen-markers and buckets). The recorder
-reads each item written before and after the call (uncounted): a write is billed on the larger of
-the two, 1 WRU per started KB, twice that inside a transaction (a ``ConditionCheck`` on the item
-checked). Each index entry (GSI1: the whole item; GSI2: keys, ``emb``, ``expires_at``,
+rules (attribute name bytes + value bytes; numbers ≈ 1 byte per two significant digits + 1): reads
+round the returned size up to 4 KB (half for eventually consistent reads, one unit at least). Every
+DynamoDB write of the request is accounted, by caller: the API function's thread usage counters
+(``UpdateItem``), Reflect's cached answer (``PutItem``), Remember's turn, its answer's outcome and
+arm counters, and on a follow-up the previous answer's outcome with the implicit signals (a
+``TransactWriteItems`` each; a container's first outcome of the day also puts the day's marker, a
+``PutItem``: in the first run only), and the event consumer's events (``BatchWriteItem``) and stats
+(``TransactWriteItems``: a seen-marker per request and a cell per agent, prompt and topic). The
+recorder reads each item written before and after the call (uncounted): a write is billed on the
+larger of the two, 1 WRU per started KB, twice that inside a transaction (a ``ConditionCheck`` on
+the item checked). Each index entry (GSI1: the whole item; GSI2: keys, ``emb``, ``expires_at``,
 ``request_id``) put, deleted or changed is one standard write, two when its keys change (a delete
 and a put). Items carry ``expires_at`` as with the template's default ``RetentionDays`` (365).
 A write that fails (a cancelled transaction is billed too) stops the benchmark.
@@ -139,7 +140,7 @@ def item_kind(item_or_key: dict[str, Any]) -> str:
     }
     if sk in named:
         return named[sk]
-    for part, kind in (("#ARM#", "arm counter"), ("#OUTDAYS", "outcome-day marker"), ("#STATS#", "stats bucket")):
+    for part, kind in (("#ARM#", "arm counter"), ("#OUTDAYS", "outcome-day marker"), ("#STATS#", "stats cell")):
         if part in pk:
             return kind
     return {"M#": "message", "E#": "event", "FB": "feedback", "WM": "working memory"}.get(sk[:2], sk)
@@ -475,14 +476,16 @@ def purpose(call: dict[str, Any], request_id: str) -> str:
     if "outcome" in kinds:
         this = any(t["Put"]["Item"]["PK"]["S"].endswith(f"#RQ#{request_id}") for t in call["transact"] if "Put" in t)
         return "outcome + arm counters" + ("" if this else " (previous answer: implicit signals)")
-    if "stats marker" in kinds or "stats bucket" in kinds:
-        return "stats (markers + buckets)"
+    if "stats marker" in kinds or "stats cell" in kinds:
+        return "stats (markers + cells)"
     if kinds == {"event"}:
         return "events"
     if kinds == {"thread usage"}:
         return "thread usage counters"
     if kinds == {"cached answer"}:
         return "answer cache"
+    if kinds == {"outcome-day marker"}:
+        return "outcome day: a container's first outcome of the day"
     return ", ".join(sorted(kinds))
 
 
@@ -628,6 +631,7 @@ def merge(runs: list[dict[str, Any]]) -> dict[str, Any]:
     out["identical_across_runs"] = all(p == prints[0] for p in prints)
     out["writes_identical_with_first_run"] = _fingerprint(runs[0])[4] == prints[0][4]
     out["rru_first_run"] = runs[0]["rru"]
+    out["wru_first_run"] = runs[0]["wru"]
     out["request_item_bytes_range"] = [
         min(r["request_item_bytes"] for r in runs),
         max(r["request_item_bytes"] for r in runs),
@@ -712,6 +716,7 @@ SUMMARY_ROWS: list[tuple[str, Any]] = [
     ("DynamoDB write units: table", lambda s: sum(w["wru_table"] for w in s["dynamodb_writes"])),
     ("DynamoDB write units: indexes (GSI1, GSI2)", lambda s: sum(w["wru_index"] for w in s["dynamodb_writes"])),
     ("**DynamoDB write units (WRU), all writes**", lambda s: f"**{s['wru']}**"),
+    ("… first run (cold per-container caches: the outcome-day marker)", lambda s: s["wru_first_run"]),
     ("SQS SendMessage calls (bytes, events)", _sends),
     ("identical across runs after the first (polls aside)", lambda s: s["identical_across_runs"]),
     ("writes identical in the first run too", lambda s: s["writes_identical_with_first_run"]),

@@ -130,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n{name}")
         print(json.dumps(result["summary"]))
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"settings": {k: v for k, v in vars(args).items() if k != "json"}, **results}, indent=1))
+    settings = {k: v for k, v in vars(args).items() if k != "json"}
+    args.json.write_text(json.dumps({"settings": settings, **results}, indent=1))
     return 0
 
 

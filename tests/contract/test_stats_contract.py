@@ -56,6 +56,17 @@ def test_a_batch_with_some_events_seen_applies_only_the_new_ones(stats: StatsSto
     assert got[(H, "banking")]["requests"] == 2.0 and got[(H, "travel")]["requests"] == 1.0
 
 
+def test_events_of_one_request_across_batches_count_once_each(stats: StatsStore) -> None:
+    """(DynamoDB keeps one request's markers in one item: each event still counts once.)"""
+    assert len(stats.apply([update("r1:request.completed"), update("r1:reward.assigned:1", reward_sum=0.5)])) == 2
+    later = [update("r1:reward.assigned:1", reward_sum=0.5), update("r1:reward.assigned:2", reward_sum=0.25)]
+    assert [u.event_id for u in stats.apply(later)] == ["r1:reward.assigned:2"]
+    assert [u.event_id for u in stats.apply([update("r1"), update("r1:request.completed")])] == ["r1"]
+    assert stats.apply(later) == []
+    assert counters(stats)[(H, "banking")] == {"requests": 2.0, "h21": 2.0, "reward_sum": 0.75}
+    assert len(stats.apply([update("r2", key="x")])) == len(stats.apply([update("r2:.", key="x")])) == 1
+
+
 def test_duplicates_within_one_batch_count_once(stats: StatsStore) -> None:
     assert len(stats.apply([update("a"), update("a")])) == 1
     assert counters(stats)[(H, "banking")]["requests"] == 1.0
@@ -81,6 +92,36 @@ def test_keys_with_separators_survive(stats: StatsStore) -> None:
     stats.apply([Update("default", "p", 1.0, {BucketKey("prompt", "banking@2#x/y", H): {"requests": 1.0}})])
     (bucket,) = stats.buckets("default", "prompt", H, H)
     assert bucket == Bucket("default", "prompt", "banking@2#x/y", H, {"requests": 1.0})
+
+
+def test_an_event_counted_in_several_dimensions_is_read_back_by_each(stats: StatsStore) -> None:
+    """(DynamoDB keeps an event's agent, prompt and topic buckets of one hour in one item.)"""
+
+    def three(event_id: str, agent: str, prompt: str | None, topic: str, **add: float) -> Update:
+        keys = [BucketKey("agent", agent, H), BucketKey("topic", topic, H)]
+        keys += [BucketKey("prompt", prompt, H)] if prompt else []
+        return Update("default", event_id, float(H), {k: dict(add) for k in keys})
+
+    odd = Update(
+        "default",
+        "odd",
+        float(H),
+        {BucketKey("agent", "banking", H): {"requests": 1.0}, BucketKey("topic", "banking/x", H): {"errors": 1.0}},
+    )
+    stats.apply(
+        [
+            three("a", "banking", "b@1", "banking/x", requests=1.0),
+            three("b", "banking", None, "banking/y", requests=1.0),
+        ]
+    )
+    stats.apply([three("c", "travel", "t@2", "banking/x", requests=1.0, reward_sum=0.5), odd])
+    by = {d: {b.key: b.counters for b in stats.buckets("default", d, H, H)} for d in ("agent", "prompt", "topic")}
+    assert by["agent"] == {"banking": {"requests": 3.0}, "travel": {"requests": 1.0, "reward_sum": 0.5}}
+    assert by["prompt"] == {"b@1": {"requests": 1.0}, "t@2": {"requests": 1.0, "reward_sum": 0.5}}
+    assert by["topic"] == {
+        "banking/x": {"requests": 2.0, "reward_sum": 0.5, "errors": 1.0},
+        "banking/y": {"requests": 1.0},
+    }
 
 
 def test_concurrent_redeliveries_count_once(stats: StatsStore) -> None:

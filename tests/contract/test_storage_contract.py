@@ -166,6 +166,25 @@ def test_events_are_stored_once_in_order_and_per_tenant(store: Store) -> None:
     assert len(store.list_events("acme", "big")) == 60
 
 
+def test_events_arriving_again_in_other_batches_are_listed_once_and_erased_with_their_thread(store: Store) -> None:
+    t = turn(thread="t1")
+    assert store.record_turn(t)
+    rid = t.request.request_id
+    first = [event("default", rid, "e1", 1.5, "request.received"), event("default", rid, "e2", 2.25)]
+    store.record_events(first)
+    store.record_events([first[1], event("default", rid, "e3", 3.0), event("default", "other", "e4", 4.0)])
+    store.record_events([first[0]])  # alone this time
+    listed = store.list_events("default", rid)
+    assert [(e.event_id, e.type, e.version, e.occurred_at) for e in listed] == [
+        ("e1", "request.received", 1, 1.5),
+        ("e2", "agent.selected", 1, 2.25),
+        ("e3", "agent.selected", 1, 3.0),
+    ]
+    assert listed[0] == first[0] and listed[1] == first[1]
+    assert store.delete_thread("default", "t1").events == 3
+    assert store.list_events("default", rid) == [] and len(store.list_events("default", "other")) == 1
+
+
 # ---- the model registry -------------------------------------------------------------------------------
 def model(kind: str = "router", at: float = 1000.0, accuracy: float = 0.9) -> ModelVersion:
     return ModelVersion(

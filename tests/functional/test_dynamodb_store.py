@@ -14,6 +14,7 @@ from tests.contract.test_storage_contract import turn
 
 from mastra.errors import StorageError, StorageRejectedError
 from mastra.storage.dynamodb import DynamoDBStore
+from mastra.storage.response_dict import RESPONSE_DICT_V1
 
 
 @pytest.fixture
@@ -98,6 +99,88 @@ def test_the_request_record_is_stored_deflated(ddb: Any) -> None:
     store.record_turn(t)
     key = {"PK": {"S": f"T#default#RQ#{t.request.request_id}"}, "SK": {"S": "REQ"}}
     item = ddb.get_item(TableName="mastra-test", Key=key)["Item"]
-    assert "response" not in item and len(item["response_z"]["B"]) < len(json.dumps(big)) / 10
-    assert json.loads(zlib.decompress(item["response_z"]["B"])) == big
+    assert "response" not in item and len(item["response_z1"]["B"]) < len(json.dumps(big)) / 10
+    z = zlib.decompressobj(15, RESPONSE_DICT_V1)
+    assert json.loads(z.decompress(item["response_z1"]["B"]) + z.flush()) == big
     assert store.get_request("default", t.request.request_id).response == big  # type: ignore[union-attr]
+
+
+def test_the_response_dictionary_never_changes_and_older_records_stay_readable(ddb: Any) -> None:
+    """Records deflated against it are unreadable with any other bytes: a new dictionary is a new
+    attribute. Records written before it (``response_z``: deflated alone) are still read."""
+    import hashlib
+    import json
+    import zlib
+
+    from mastra.storage.response_dict import RESPONSE_DICT_V1_SHA256
+
+    assert hashlib.sha256(RESPONSE_DICT_V1).hexdigest() == RESPONSE_DICT_V1_SHA256
+    assert RESPONSE_DICT_V1_SHA256 == "0173c131f4bc69745290b3ac2868ac522855f02cd3e80f1c8b216f9b936b6464"
+    t = turn()
+    store = DynamoDBStore("mastra-test", client=ddb)
+    store.record_turn(t)
+    key = {"PK": {"S": f"T#default#RQ#{t.request.request_id}"}, "SK": {"S": "REQ"}}
+    old = {"answer": "from before", "trace": {}}
+    ddb.update_item(
+        TableName="mastra-test",
+        Key=key,
+        UpdateExpression="SET response_z = :z REMOVE response_z1",
+        ExpressionAttributeValues={":z": {"B": zlib.compress(json.dumps(old).encode(), 9)}},
+    )
+    assert store.get_request("default", t.request.request_id).response == old  # type: ignore[union-attr]
+
+
+def test_an_outcome_racing_a_thread_deletion_is_refused_once_the_deletion_began(
+    ddb: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The outcome's existence check is on the thread record, which goes last: the deletion marks
+    it first, so an outcome attempted between that mark and the request partitions' deletion is
+    refused, and one committed before the mark is deleted with its partition."""
+    from tests.contract.test_feedback_contract import answered, outcome
+
+    from mastra.feedback.dynamodb import DynamoDBFeedbackStore
+
+    store = DynamoDBStore("mastra-test", client=ddb)
+    fb = DynamoDBFeedbackStore.sharing(store)
+    early, late = answered(store, thread="t1"), answered(store, thread="t1")
+    assert fb.put_outcome(outcome(early, reward=0.5), None)
+    attempts: list[bool] = []
+    real = store._delete_keys
+
+    def delete_keys(what: str, items: list[dict[str, Any]]) -> None:
+        if not attempts:  # the thread is marked, no partition deleted yet: an outcome arrives now
+            attempts.append(fb.put_outcome(outcome(late, reward=0.5), None))
+        real(what, items)
+
+    monkeypatch.setattr(store, "_delete_keys", delete_keys)
+    store.delete_thread("default", "t1")
+    assert attempts == [False]
+    assert fb.get_outcome("default", early.request.request_id) is None
+    assert fb.get_outcome("default", late.request.request_id) is None
+
+
+def test_the_outcome_day_marker_is_put_before_the_first_outcome_of_the_day_once(ddb: Any) -> None:
+    from tests.contract.test_feedback_contract import answered, outcome
+
+    from mastra.feedback.dynamodb import DynamoDBFeedbackStore
+
+    store = DynamoDBStore("mastra-test", client=ddb)
+    puts: list[str] = []
+
+    class Counting:
+        def put_item(self, **kw: Any) -> Any:
+            puts.append(kw["Item"]["SK"]["S"])
+            return ddb.put_item(**kw)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(ddb, name)
+
+    fb = DynamoDBFeedbackStore("mastra-test", client=Counting())
+    a, b, c = answered(store, thread="t1"), answered(store, thread="t2"), answered(store, thread="t3")
+    assert fb.put_outcome(outcome(a, reward=0.5), None) and fb.put_outcome(outcome(b, reward=0.5), None)
+    assert fb.put_outcome(outcome(c, reward=0.5, created_at=86400.0 + 5), None)
+    assert puts == ["1970-01-01", "1970-01-02"]
+    assert len(list(fb.outcomes("default", 0, 2 * 86400))) == 3
+    # a fresh container writes it again (idempotent), and an outcome refused still leaves it harmless
+    assert not DynamoDBFeedbackStore("mastra-test", client=Counting()).put_outcome(outcome(a, reward=0.5), None)
+    assert puts[-1] == "1970-01-01" and len(list(fb.outcomes("default", 0, 2 * 86400))) == 3

@@ -4,7 +4,7 @@
     feedback   T#<tenant>#RQ#<request>     FB#<user>
     outcome    T#<tenant>#RQ#<request>     OUTCOME                    GSI1PK T#<tenant>#OUTDAY#<yyyy-mm-dd>,
                                                                       GSI1SK <created_at>#<request>
-    day        T#<tenant>#OUTDAYS          <yyyy-mm-dd>#<shard>       (a day that has outcomes)
+    day        T#<tenant>#OUTDAYS          <yyyy-mm-dd>               (a day that has outcomes)
     arm        T#<tenant>#ARM#<topic>      H#<hour, 10 digits>#<agent>#<shard>
 
 Feedback and the outcome share their request's partition (the request record and its events), so
@@ -16,12 +16,20 @@ one partition per day, never a Scan. A topic's arm counters are one partition, b
 bandit reads the last N hours in one Query.
 
 Items a transaction writes conflict with each other's concurrent transactions (DynamoDB cancels
-one, and it is retried): the day markers and arm counters are spread over a few shards (by a
-hash of the request id), so concurrent outcomes of one hot topic and agent rarely meet.
+one, and it is retried): the arm counters are spread over a few shards (by a hash of the request
+id), so concurrent outcomes of one hot topic and agent rarely meet. The day marker is no part of
+the transaction: a plain ``PutItem`` (1 WRU, no conflicts) before the first outcome of the day a
+container writes, skipped after that (older tables may hold ``<yyyy-mm-dd>#<shard>`` markers:
+read the same).
 
 An outcome write is one ``TransactWriteItems``: the outcome (only if its revision is still the one
-read), the arm counters' ``ADD`` and a check that the request still exists (an erasure that ran
-meanwhile is not undone).
+read), the arm counters' ``ADD`` and a check that the request's thread record still exists and is
+not being deleted (an erasure that ran meanwhile is not undone). Deleting a thread (and so erasing
+a user) first marks its record ``deleting``, then deletes its requests' partitions (the outcome
+with them) and the record last: an outcome committed before the mark is in a partition deleted
+after it, and one attempted after the mark is refused. The check is on the thread record (~200 B
+whatever the answer: 2 WRU in a transaction) rather than the request record (0.8-1.3 KB, more with
+long answers: 2 WRU per started KB).
 """
 
 from __future__ import annotations
@@ -34,16 +42,19 @@ from typing import Any
 
 from mastra.feedback.models import FeedbackRecord, Outcome
 from mastra.feedback.store import ArmBucket, FeedbackStore
-from mastra.storage.dynamo_table import DynamoTable, _n, _s
+from mastra.storage.dynamo_table import DELETING, DynamoTable, _n, _s
 
 ARM_SHARDS = 4
-DAY_SHARDS = 8
 ARM_TTL_S = 60 * 86400  # arm counters older than any stats window are deleted by the table's TTL
 _RETRY = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
 
 
 def _request_pk(tenant: str, request: str) -> str:
     return f"T#{tenant}#RQ#{request}"
+
+
+def _thread_pk(tenant: str, thread: str) -> str:
+    return f"T#{tenant}#TH#{thread}"
 
 
 def _arm_pk(tenant: str, topic: str) -> str:
@@ -72,6 +83,10 @@ def _expiry(at: float | None) -> dict[str, Any]:
 
 class DynamoDBFeedbackStore(DynamoTable, FeedbackStore):
     backend = "dynamodb"
+
+    def __init__(self, table_name: str, *, client: Any | None = None) -> None:
+        super().__init__(table_name, client=client)
+        self._days: set[tuple[str, str]] = set()  # outcome days marked by this store (tenant, day)
 
     @classmethod
     def sharing(cls, table: DynamoTable) -> DynamoDBFeedbackStore:
@@ -150,16 +165,18 @@ class DynamoDBFeedbackStore(DynamoTable, FeedbackStore):
                 ":e": _n(int(outcome.hour * 3600 + ARM_TTL_S)),
             },
         }
-        request = {
+        # The request's thread still exists and no deletion has begun (see the module docstring):
+        # checked on the thread record (~200 B, 2 WRU in a transaction), not the request record
+        # (2 WRU per started KB, and it grows with the answer).
+        thread = {
             "TableName": self.table,
-            "Key": {"PK": pk, "SK": _s("REQ")},
-            "ConditionExpression": "attribute_exists(PK)",
+            "Key": {"PK": _s(_thread_pk(outcome.tenant_id, outcome.thread_id)), "SK": _s("META")},
+            "ConditionExpression": "attribute_exists(PK) AND attribute_not_exists(#deleting)",
+            "ExpressionAttributeNames": {"#deleting": DELETING},
         }
-        items: list[dict[str, Any]] = [{"Put": put}, {"Update": arm}, {"ConditionCheck": request}]
-        if previous is None:  # the day has outcomes (idempotent: the same item every time)
-            day = f"{_day(outcome.created_at)}#{_shard(outcome.request_id, DAY_SHARDS)}"
-            marker = {"PK": _s(f"T#{outcome.tenant_id}#OUTDAYS"), "SK": _s(day)}
-            items.append({"Put": {"TableName": self.table, "Item": marker}})
+        items: list[dict[str, Any]] = [{"Put": put}, {"Update": arm}, {"ConditionCheck": thread}]
+        if previous is None:
+            self._mark_day(outcome.tenant_id, _day(outcome.created_at))
         try:
             self.client.transact_write_items(TransactItems=items)
             return True
@@ -170,6 +187,17 @@ class DynamoDBFeedbackStore(DynamoTable, FeedbackStore):
             raise self._failure("store an outcome", exc) from exc
         except BotoCoreError as exc:
             raise self._failure("store an outcome", exc) from exc
+
+    def _mark_day(self, tenant_id: str, day: str) -> None:
+        """The day has outcomes: written before the outcome's transaction, so it exists whenever one
+        of the day's outcomes does (one written for an outcome that is then refused only makes the
+        export read an empty day). Idempotent (the same item every time) and never deleted, so each
+        container writes it once per day: later outcomes of the day skip it."""
+        if (tenant_id, day) in self._days:
+            return
+        with self._errors("mark an outcome day"):
+            self.client.put_item(TableName=self.table, Item={"PK": _s(f"T#{tenant_id}#OUTDAYS"), "SK": _s(day)})
+        self._days.add((tenant_id, day))
 
     def arm_buckets(self, tenant_id: str, topic: str, since_hour: int) -> list[ArmBucket]:
         items = self._query(

@@ -21,6 +21,10 @@ _REJECTED = {
     "ItemCollectionSizeLimitExceededException",
 }
 
+#: The thread record's attribute set when its deletion begins: outcome writes are refused from then
+#: on (see ``feedback/dynamodb.py``), so none lands in a request partition already deleted.
+DELETING = "deleting"
+
 
 def _s(value: str) -> dict[str, str]:
     return {"S": value}
