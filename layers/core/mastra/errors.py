@@ -129,3 +129,29 @@ class BudgetExceededError(MastraError):
 
     code = "budget_exceeded"
     category = "user"
+
+
+class UnauthorizedError(MastraError):
+    """No credential, or one that is unknown, revoked or expired (HTTP 401)."""
+
+    code = "unauthorized"
+    category = "user"
+
+
+class ForbiddenError(MastraError):
+    """The credential is valid but lacks the scope the call needs (HTTP 403)."""
+
+    code = "forbidden"
+    category = "user"
+
+
+class RateLimitedError(MastraError):
+    """The credential has used its request rate; ``retry_after_s`` says when a token is free (HTTP 429)."""
+
+    code = "rate_limited"
+    retryable = True
+    category = "user"
+
+    def __init__(self, message: str, *, retry_after_s: float, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message, details={"retry_after_s": round(retry_after_s, 3), **(details or {})})
+        self.retry_after_s = retry_after_s

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -13,17 +14,20 @@ from mastra.errors import (
     BudgetExceededError,
     ConflictError,
     EventPublishError,
+    ForbiddenError,
     InvalidRequestError,
     MastraError,
     NotFoundError,
     PipelineError,
     ProviderError,
     ProviderThrottledError,
+    RateLimitedError,
     SpecError,
     StepTimeoutError,
     StorageError,
     StorageRejectedError,
     ToolError,
+    UnauthorizedError,
 )
 
 log = logging.getLogger("mastra.api")
@@ -43,6 +47,9 @@ STATUS: dict[type[MastraError], int] = {
     EventPublishError: 503,
     PipelineError: 502,
     BudgetExceededError: 429,
+    UnauthorizedError: 401,
+    ForbiddenError: 403,
+    RateLimitedError: 429,
 }
 
 
@@ -62,6 +69,10 @@ def install(app: FastAPI) -> None:
         if status >= 500:
             log.error("request failed: %s", exc.message)
         headers = {"Retry-After": "1"} if exc.retryable else None
+        if isinstance(exc, RateLimitedError):
+            headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after_s)))}
+        elif isinstance(exc, UnauthorizedError):
+            headers = {"WWW-Authenticate": 'Bearer realm="mastra"'}
         return JSONResponse(status_code=status, content=exc.to_dict(), headers=headers)
 
     @app.exception_handler(RequestValidationError)
