@@ -35,8 +35,24 @@ REQUEST = {
 }
 
 
+#: What API Gateway's JWT authorizer adds to the event once it has verified a token (template.yaml,
+#: JwtIssuer set): the app maps these claims to the caller (tenant ``custom:tenant_id``, scopes).
+JWT_AUTHORIZER = {
+    "jwt": {
+        "claims": {
+            "sub": "5f3c1f2e-0000-4000-8000-00000000c0de",
+            "custom:tenant_id": "default",
+            "scope": "mastra/chat mastra/feedback",
+            "iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_example",
+            "client_id": "example-client",
+        },
+        "scopes": ["mastra/chat", "mastra/feedback"],
+    }
+}
+
+
 def http_event(method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-    """An API Gateway HTTP API (payload format 2.0) event."""
+    """An API Gateway HTTP API (payload format 2.0) event, as it reaches the function behind the JWT authorizer."""
     return {
         "version": "2.0",
         "routeKey": "$default",
@@ -64,6 +80,7 @@ def http_event(method: str, path: str, body: dict[str, Any] | None = None) -> di
             "stage": "$default",
             "time": "24/Nov/2026:16:00:00 +0000",
             "timeEpoch": 1764000000000,
+            "authorizer": JWT_AUTHORIZER,
         },
         "body": json.dumps(body) if body is not None else None,
         "isBase64Encoded": False,

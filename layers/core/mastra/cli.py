@@ -74,8 +74,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 2
     from mastra.api import create_app
     from mastra.runtime import get_runtime
+    from mastra.security.cli import bootstrap_message
 
-    get_runtime().warm()
+    runtime = get_runtime().warm()
+    print(bootstrap_message(runtime, args.host, args.port), file=sys.stderr)
     print(
         f"Mastra API on http://{args.host}:{args.port}  (docs: http://{args.host}:{args.port}/docs)",
         file=sys.stderr,
@@ -441,6 +443,10 @@ def build_parser() -> argparse.ArgumentParser:
     from mastra.feedback.cli import add_commands as add_feedback_commands
 
     add_feedback_commands(sub)
+
+    from mastra.security.cli import add_commands as add_key_commands
+
+    add_key_commands(sub)
     return parser
 
 

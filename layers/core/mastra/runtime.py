@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from mastra.providers import ModelProvider, ProviderFactory
     from mastra.reflection import HeuristicReflector
     from mastra.registry import ModelRegistry
+    from mastra.security.keys import KeyService
     from mastra.selection.bandit import SelectionPolicy
     from mastra.selection.service import RoutingService
     from mastra.sentiment.service import SentimentService
@@ -213,6 +214,42 @@ class Runtime:
             else None
         )
         return PromptService(prompts, ttl_s=self.settings.prompt_ttl_s, seed=seed)
+
+    @component
+    def keys(self) -> KeyService:
+        """API keys (hashed, per tenant) in the turn store's database or table."""
+        from mastra.security.keys import KeyService
+
+        store = self.store
+        if store.backend == "dynamodb":
+            from mastra.security.keys_dynamodb import DynamoDBKeyStore
+
+            keys: Any = DynamoDBKeyStore.sharing(store)  # type: ignore[arg-type]
+        else:
+            from mastra.security.keys_sqlite import SQLiteKeyStore
+
+            keys = SQLiteKeyStore(store.db)  # type: ignore[attr-defined]
+        return KeyService(keys, cache_ttl_s=self.settings.key_cache_ttl_s)
+
+    def audit(self, principal: Any, action: str, target: str, outcome: str = "ok", **details: Any) -> None:
+        """Publish an ``audit.recorded`` event for an admin action (a failure to publish is logged:
+        the action itself already happened and must not be reported as failed)."""
+        from mastra.events.models import AuditRecorded
+
+        event = AuditRecorded(
+            tenant_id=principal.tenant_id,
+            request_id=new_id(),
+            actor=principal.actor,
+            via=principal.via,
+            action=action,
+            target=target,
+            outcome=outcome,
+            details={k: str(v) for k, v in details.items()},
+        )
+        try:
+            self.publisher.publish([event])
+        except errors.MastraError as exc:
+            log.error("could not publish audit event %s %s: %s", action, target, exc.message)
 
     @component
     def publisher(self) -> EventPublisher:

@@ -49,6 +49,12 @@ class Settings(BaseModel):
     model_ttl_s: float = Field(
         60.0, ge=0, description="How often a warm process re-reads the champion model pointer (promotion lag)."
     )
+    key_cache_ttl_s: float = Field(
+        5.0, ge=0, le=60, description="How long a process trusts a looked-up API key (revocation lag; 0: no cache)."
+    )
+    jwt_tenant_claim: str = Field(
+        "custom:tenant_id", min_length=1, description="The JWT claim naming the caller's tenant (JWT authorizer)."
+    )
     prompt_ttl_s: float = Field(
         30.0, ge=0, description="How often a warm process re-reads a prompt label (label-move lag)."
     )

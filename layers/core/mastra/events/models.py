@@ -149,6 +149,19 @@ class RetrainingFinished(_Event):
     reason: str = ""
 
 
+class AuditRecorded(_Event):
+    """An admin action (``request_id`` is the audit record's own id): who did what to which target."""
+
+    type: Literal["audit.recorded"] = "audit.recorded"
+    version: Literal[1] = 1
+    actor: str = Field(description="The key id, jwt:<subject>, or cli:<user> that acted.")
+    via: str = Field(description="How the actor authenticated: api_key, jwt or local (the CLI).")
+    action: str = Field(description="e.g. key.created, key.revoked, prompt.label_moved, user.erased.")
+    target: str = Field(description="What was acted on, e.g. key:<id>, prompt:<id>@<label>, user:<id>.")
+    outcome: Literal["ok", "denied", "failed"] = "ok"
+    details: dict[str, str] = Field(default_factory=dict)
+
+
 def _kind(value: Any) -> str:
     if isinstance(value, dict):
         return f"{value.get('type')}/{value.get('version')}"
@@ -164,7 +177,8 @@ Event = Annotated[
     | Annotated[RequestCompleted, Tag("request.completed/1")]
     | Annotated[FeedbackReceived, Tag("feedback.received/1")]
     | Annotated[RewardAssigned, Tag("reward.assigned/1")]
-    | Annotated[RetrainingFinished, Tag("retraining.finished/1")],
+    | Annotated[RetrainingFinished, Tag("retraining.finished/1")]
+    | Annotated[AuditRecorded, Tag("audit.recorded/1")],
     Discriminator(_kind),
 ]
 
