@@ -234,11 +234,11 @@ class Runtime:
     def audit(self, principal: Any, action: str, target: str, outcome: str = "ok", **details: Any) -> None:
         """Publish an ``audit.recorded`` event for an admin action (a failure to publish is logged:
         the action itself already happened and must not be reported as failed)."""
-        from mastra.events.models import AuditRecorded
+        from mastra.events.models import AuditRecorded, audit_day
 
         event = AuditRecorded(
             tenant_id=principal.tenant_id,
-            request_id=new_id(),
+            request_id=audit_day(time.time()),
             actor=principal.actor,
             via=principal.via,
             action=action,

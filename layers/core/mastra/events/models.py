@@ -149,8 +149,18 @@ class RetrainingFinished(_Event):
     reason: str = ""
 
 
+def audit_day(at: float) -> str:
+    """The ``request_id`` of a day's audit events (``audit:<yyyy-mm-dd>``, UTC): one partition per
+    tenant and day, read with ``GET /v1/audit``.
+
+    >>> audit_day(0)
+    'audit:1970-01-01'
+    """
+    return "audit:" + time.strftime("%Y-%m-%d", time.gmtime(at))
+
+
 class AuditRecorded(_Event):
-    """An admin action (``request_id`` is the audit record's own id): who did what to which target."""
+    """An admin action: who did what to which target. ``request_id`` is the day (:func:`audit_day`)."""
 
     type: Literal["audit.recorded"] = "audit.recorded"
     version: Literal[1] = 1
