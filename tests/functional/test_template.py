@@ -329,9 +329,37 @@ def test_artifacts_bucket_is_private_encrypted_versioned_and_tls_only(resources:
 
 
 def test_http_api_sends_every_route_to_the_api_function(resources: dict[str, Any]) -> None:
-    events = resources["ApiFunction"]["Properties"]["Events"]
-    (event,) = events.values()
-    assert event["Type"] == "HttpApi" and event["Properties"] == {"ApiId": {"!Ref": "HttpApi"}}  # $default route
+    assert "Events" not in resources["ApiFunction"]["Properties"]  # the routes below, not SAM's
+    integration = resources["ApiIntegration"]["Properties"]
+    assert (
+        integration["IntegrationUri"] == {"!GetAtt": "ApiFunction.Arn"} and integration["PayloadFormatVersion"] == "2.0"
+    )
+    routes = {
+        r["Properties"]["RouteKey"]: r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::ApiGatewayV2::Route"
+    }
+    assert all(r["Target"] == {"!Sub": "integrations/${ApiIntegration}"} for r in routes.values())
+    permission = resources["ApiInvokePermission"]["Properties"]
+    assert (
+        permission["FunctionName"] == {"!Ref": "ApiFunction"} and permission["Principal"] == "apigateway.amazonaws.com"
+    )
+    # With JwtIssuerUrl, API Gateway verifies JWTs on $default; the public routes never need one.
+    assert routes["$default"]["AuthorizationType"] == {"!If": ["HasJwtIssuer", "JWT", "NONE"]}
+    assert routes["$default"]["AuthorizerId"] == {
+        "!If": ["HasJwtIssuer", {"!Ref": "JwtAuthorizer"}, {"!Ref": "AWS::NoValue"}]
+    }
+    public = {"GET /healthz", "GET /docs", "GET /openapi.json", "GET /redoc", "GET /ui", "GET /ui/{name}"}
+    assert set(routes) == {"$default", *public}
+    assert all(routes[k]["AuthorizationType"] == "NONE" for k in public)
+    authorizer = resources["JwtAuthorizer"]
+    assert authorizer["Condition"] == "HasJwtIssuer" and authorizer["Properties"]["AuthorizerType"] == "JWT"
+    assert authorizer["Properties"]["JwtConfiguration"] == {
+        "Issuer": {"!Ref": "JwtIssuerUrl"},
+        "Audience": {"!Ref": "JwtAudience"},
+    }
+    env = resources["ApiFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["MASTRA_JWT_TENANT_CLAIM"] == {"!Ref": "JwtTenantClaim"}
 
 
 def test_layers(resources: dict[str, Any]) -> None:
