@@ -244,3 +244,44 @@ def test_the_tenant_claim_name_is_configurable(runtime: Runtime, monkeypatch: py
     monkeypatch.setattr(runtime, "settings", runtime.settings.model_copy(update={"jwt_tenant_claim": "org"}))
     status, _ = call(runtime, lambda_event("GET", "/v1/agents", claims={"sub": "s", "org": "acme", "scope": "chat"}))
     assert status == 200
+
+
+# ---- the CLI: `mastra keys`, and `mastra serve`'s first start -----------------------------------------
+def test_serve_creates_an_admin_key_on_first_start_only(runtime: Runtime) -> None:
+    from mastra.security.cli import bootstrap_message
+
+    first = bootstrap_message(runtime, "127.0.0.1", 8080)
+    key = next(w for w in first.split() if w.startswith("mk_"))
+    assert "shown ONCE" in first and "Authorization: Bearer $MASTRA_KEY" in first
+    principal = runtime.keys.authenticate(key)
+    assert principal.scopes == {"admin"} and principal.tenant_id == runtime.settings.tenant_id
+    again = bootstrap_message(runtime, "127.0.0.1", 8080)
+    assert "mk_" not in again and "mastra keys create" in again
+    runtime.keys.revoke(runtime.settings.tenant_id, principal.key_id or "")
+    assert "mk_" in bootstrap_message(runtime, "127.0.0.1", 8080)  # no live admin key: a new one
+
+
+def test_keys_cli_creates_lists_and_revokes(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from mastra.cli import main
+    from mastra.runtime import get_runtime
+
+    get_runtime.cache_clear()
+    try:
+        assert main(["keys", "create", "--tenant", "acme", "--scopes", "chat,stats", "--name", "ci", "--json"]) == 0
+        made = json.loads(capsys.readouterr().out)
+        assert made["key"].startswith("mk_") and made["scopes"] == ["chat", "stats"] and made["tenant_id"] == "acme"
+        assert main(["keys", "list", "--tenant", "acme", "--json"]) == 0
+        listed = json.loads(capsys.readouterr().out)
+        assert [k["key_id"] for k in listed] == [made["key_id"]] and made["key"] not in json.dumps(listed)
+        assert main(["keys", "list", "--tenant", "beta", "--json"]) == 0
+        assert json.loads(capsys.readouterr().out) == []
+        assert main(["keys", "revoke", made["key_id"], "--tenant", "beta"]) == 2  # not beta's
+        assert main(["keys", "revoke", made["key_id"], "--tenant", "acme"]) == 0
+        assert main(["keys", "create", "--scopes", "root"]) == 2
+        with pytest.raises(Exception, match="revoked"):
+            get_runtime().keys.authenticate(made["key"])
+    finally:
+        get_runtime().store.close()
+        get_runtime.cache_clear()
