@@ -240,6 +240,19 @@ def test_jwt_without_a_tenant_claim_is_refused_and_claims_cannot_come_from_heade
     assert r.status_code == 401
 
 
+def test_a_token_without_scopes_gets_the_default_ones_never_admin(runtime: Runtime) -> None:
+    id_token = {"sub": "s", "custom:tenant_id": "acme", "token_use": "id"}  # a Cognito ID token: no scope claim
+    assert call(runtime, lambda_event("GET", "/v1/agents", claims=id_token))[0] == 200
+    assert (
+        call(runtime, lambda_event("GET", "/v1/threads", claims=id_token) | {"rawQueryString": "user_id=a"})[0] == 200
+    )
+    for path in ("/v1/keys", "/v1/stats", "/v1/prompts"):
+        assert call(runtime, lambda_event("GET", path, claims=id_token))[0] == 403, path
+    # A scope claim that names none of ours grants nothing (not the defaults).
+    status, _ = call(runtime, lambda_event("GET", "/v1/agents", claims={**id_token, "scope": "openid email"}))
+    assert status == 403
+
+
 def test_the_tenant_claim_name_is_configurable(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(runtime, "settings", runtime.settings.model_copy(update={"jwt_tenant_claim": "org"}))
     status, _ = call(runtime, lambda_event("GET", "/v1/agents", claims={"sub": "s", "org": "acme", "scope": "chat"}))

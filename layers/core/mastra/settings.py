@@ -55,6 +55,11 @@ class Settings(BaseModel):
     jwt_tenant_claim: str = Field(
         "custom:tenant_id", min_length=1, description="The JWT claim naming the caller's tenant (JWT authorizer)."
     )
+    jwt_default_scopes: str = Field(
+        "chat,feedback,memory",
+        pattern=r"^[a-z,]*$",
+        description="Scopes of a JWT that carries none (a Cognito ID token); empty: such a token may do nothing.",
+    )
     prompt_ttl_s: float = Field(
         30.0, ge=0, description="How often a warm process re-reads a prompt label (label-move lag)."
     )

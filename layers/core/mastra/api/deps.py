@@ -7,7 +7,8 @@ Authentication (:func:`principal_dep`) accepts, in this order:
    a client can set headers but not the event's request context, so these cannot be forged.
    The tenant is the ``MASTRA_JWT_TENANT_CLAIM`` claim (default ``custom:tenant_id``), the scopes
    come from the ``scope`` claim and the authorizer's ``scopes`` (``mastra/chat`` counts as
-   ``chat``).
+   ``chat``); a token with no scope at all (a Cognito ID token) gets ``MASTRA_JWT_DEFAULT_SCOPES``
+   (default ``chat,feedback,memory``: never admin, prompts or stats).
 2. An API key: ``Authorization: Bearer mk_...`` or ``X-Api-Key: mk_...``.
 
 No credential, or an unknown, revoked or expired key: 401. A valid one without the scope a route
@@ -64,11 +65,14 @@ def _words(value: Any) -> Iterable[str]:
     return str(value or "").strip("[]").replace(",", " ").split()
 
 
-def principal_from_claims(claims: dict[str, Any], scopes: Iterable[str], tenant_claim: str) -> Principal:
+def principal_from_claims(
+    claims: dict[str, Any], scopes: Iterable[str], tenant_claim: str, default_scopes: Iterable[str] = ()
+) -> Principal:
     tenant = claims.get(tenant_claim)
     if not isinstance(tenant, str) or not _TENANT.match(tenant):
         raise ForbiddenError(f"the token carries no valid {tenant_claim!r} claim", details={"claim": tenant_claim})
-    granted = {s.rsplit("/", 1)[-1] for s in [*_words(claims.get("scope")), *scopes]}  # "mastra/chat" -> "chat"
+    named = [*_words(claims.get("scope")), *scopes]
+    granted = {s.rsplit("/", 1)[-1] for s in named} if named else set(default_scopes)  # "mastra/chat" -> "chat"
     return Principal(
         tenant_id=tenant,
         scopes=frozenset(granted & set(ALL_SCOPES)),
@@ -86,7 +90,9 @@ def principal_dep(
     """The caller, from verified JWT claims or an API key (401 if neither)."""
     verified = jwt_claims(request)
     if verified is not None:
-        return principal_from_claims(*verified, tenant_claim=runtime.settings.jwt_tenant_claim)
+        settings = runtime.settings
+        defaults = [s for s in settings.jwt_default_scopes.split(",") if s]
+        return principal_from_claims(*verified, tenant_claim=settings.jwt_tenant_claim, default_scopes=defaults)
     token = api_key or (bearer.credentials if bearer is not None else None)
     if not token:
         raise UnauthorizedError("send an API key: `Authorization: Bearer <key>` or `X-Api-Key: <key>`")
