@@ -274,27 +274,26 @@ def test_serve_creates_an_admin_key_on_first_start_only(runtime: Runtime) -> Non
     assert "mk_" in bootstrap_message(runtime, "127.0.0.1", 8080)  # no live admin key: a new one
 
 
-def test_keys_cli_creates_lists_and_revokes(capsys: pytest.CaptureFixture[str]) -> None:
+def test_keys_cli_creates_lists_and_revokes(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     import json
 
+    import mastra.runtime
     from mastra.cli import main
-    from mastra.runtime import get_runtime
+    from mastra.errors import UnauthorizedError
 
-    get_runtime.cache_clear()
-    try:
-        assert main(["keys", "create", "--tenant", "acme", "--scopes", "chat,stats", "--name", "ci", "--json"]) == 0
-        made = json.loads(capsys.readouterr().out)
-        assert made["key"].startswith("mk_") and made["scopes"] == ["chat", "stats"] and made["tenant_id"] == "acme"
-        assert main(["keys", "list", "--tenant", "acme", "--json"]) == 0
-        listed = json.loads(capsys.readouterr().out)
-        assert [k["key_id"] for k in listed] == [made["key_id"]] and made["key"] not in json.dumps(listed)
-        assert main(["keys", "list", "--tenant", "beta", "--json"]) == 0
-        assert json.loads(capsys.readouterr().out) == []
-        assert main(["keys", "revoke", made["key_id"], "--tenant", "beta"]) == 2  # not beta's
-        assert main(["keys", "revoke", made["key_id"], "--tenant", "acme"]) == 0
-        assert main(["keys", "create", "--scopes", "root"]) == 2
-        with pytest.raises(Exception, match="revoked"):
-            get_runtime().keys.authenticate(made["key"])
-    finally:
-        get_runtime().store.close()
-        get_runtime.cache_clear()
+    monkeypatch.setattr(mastra.runtime, "get_runtime", lambda: runtime)  # the CLI's in-process runtime
+    assert main(["keys", "create", "--tenant", "acme", "--scopes", "chat,stats", "--name", "ci", "--json"]) == 0
+    made = json.loads(capsys.readouterr().out)
+    assert made["key"].startswith("mk_") and made["scopes"] == ["chat", "stats"] and made["tenant_id"] == "acme"
+    assert main(["keys", "list", "--tenant", "acme", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [k["key_id"] for k in listed] == [made["key_id"]] and made["key"] not in json.dumps(listed)
+    assert main(["keys", "list", "--tenant", "beta", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert main(["keys", "revoke", made["key_id"], "--tenant", "beta"]) == 2  # not beta's
+    assert main(["keys", "revoke", made["key_id"], "--tenant", "acme"]) == 0
+    assert main(["keys", "create", "--scopes", "root"]) == 2
+    with pytest.raises(UnauthorizedError):
+        runtime.keys.authenticate(made["key"])
