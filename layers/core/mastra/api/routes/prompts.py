@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from mastra.api.deps import RuntimeDep
+from mastra.api.idempotency import idempotent
 from mastra.api.schemas import ErrorBody
 from mastra.errors import InvalidRequestError
 from mastra.models import ID_PATTERN, PromptUse
@@ -92,6 +93,7 @@ def list_prompts(runtime: RuntimeDep) -> list[PromptSummary]:
 
 
 @router.post("/{prompt_id}/versions", response_model=PromptVersion, status_code=201, responses=_ERRORS)
+@idempotent
 def create_version(prompt_id: PromptIdPath, body: CreateVersion, runtime: RuntimeDep) -> PromptVersion:
     """Create an immutable version (422 if the template is invalid)."""
     draft = PromptDraft.model_validate(body.model_dump(exclude={"version"}))
@@ -143,6 +145,7 @@ def get_label(prompt_id: PromptIdPath, label: LabelPath, runtime: RuntimeDep) ->
 
 
 @router.post("/{prompt_id}/render", response_model=Rendered, responses=_ERRORS)
+@idempotent
 def render(prompt_id: PromptIdPath, body: RenderRequest, runtime: RuntimeDep) -> Rendered:
     """Render a version with sample variables (default: the latest version). A template error is a 422."""
     version, label = body.version, body.label
