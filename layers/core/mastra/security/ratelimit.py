@@ -30,9 +30,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("mastra.ratelimit")
 
-#: The CloudWatch metric counted each time the limiter's store failed (see ``mastra.stats.metrics``).
-STORE_ERRORS_METRIC = "RateLimitStoreErrors"
-
 
 @dataclass(frozen=True)
 class Limits:
@@ -97,9 +94,9 @@ def _count_store_error() -> None:
         return
     from aws_lambda_powertools import Metrics
 
-    from mastra.stats.metrics import NAMESPACE, SERVICE
+    from mastra.stats.metrics import NAMESPACE, RATE_LIMIT_STORE_ERRORS, SERVICE
 
-    Metrics(namespace=NAMESPACE, service=SERVICE).add_metric(name=STORE_ERRORS_METRIC, unit="Count", value=1)
+    Metrics(namespace=NAMESPACE, service=SERVICE).add_metric(name=RATE_LIMIT_STORE_ERRORS, unit="Count", value=1)
 
 
 class RateLimiter:
