@@ -292,3 +292,36 @@ def test_sub_response_headers_are_stored_with_the_response(rt: Runtime) -> None:
     first = client.post("/etag", headers=key("e-1"))
     again = client.post("/etag", headers=key("e-1"))
     assert first.headers["etag"] == again.headers["etag"] == '"7"' and again.headers["Idempotent-Replayed"] == "true"
+
+
+# ---- the AWS resources ---------------------------------------------------------------------------------------
+def test_the_template_table_fits_powertools_dynamodb_layer_and_only_the_api_may_use_it() -> None:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+    from tests.awsmock import resource, template
+
+    layer = DynamoDBPersistenceLayer(table_name="x")
+    props = resource("IdempotencyTable")["Properties"]
+    assert props["KeySchema"] == [{"AttributeName": layer.key_attr, "KeyType": "HASH"}]
+    assert props["TimeToLiveSpecification"] == {"AttributeName": layer.expiry_attr, "Enabled": True}
+    resources = template()["Resources"]
+    users = []
+    for logical, res in resources.items():
+        for policy in res.get("Properties", {}).get("Policies", []) or []:
+            for statement in policy.get("Statement", []) if isinstance(policy, dict) else []:
+                if statement.get("Resource") == {"!GetAtt": "IdempotencyTable.Arn"}:
+                    users.append((logical, sorted(statement["Action"])))
+    assert users == [
+        ("ApiFunction", ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"])
+    ]
+    api_env = resources["ApiFunction"]["Properties"]["Environment"]["Variables"]
+    assert api_env["MASTRA_RATE_PER_S"] == {"!Ref": "RateLimitPerSecond"}
+    assert api_env["MASTRA_RATE_BURST"] == {"!Ref": "RateLimitBurst"}
+    params = template()["Parameters"]
+    settings = Settings.from_env(
+        {
+            "MASTRA_RATE_PER_S": params["RateLimitPerSecond"]["Default"],
+            "MASTRA_RATE_BURST": str(params["RateLimitBurst"]["Default"]),
+            "MASTRA_IDEMPOTENCY_TTL_S": str(params["IdempotencyTtlSeconds"]["Default"]),
+        }
+    )
+    assert (settings.rate_per_s, settings.rate_burst, settings.idempotency_ttl_s) == (10.0, 20, 86400.0)
