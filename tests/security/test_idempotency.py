@@ -325,3 +325,29 @@ def test_the_template_table_fits_powertools_dynamodb_layer_and_only_the_api_may_
         }
     )
     assert (settings.rate_per_s, settings.rate_burst, settings.idempotency_ttl_s) == (10.0, 20, 86400.0)
+
+
+def test_the_api_lambda_replays_on_dynamodb_and_leases_for_the_invocation_s_remaining_time(
+    rt: Runtime, runs: Counting, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through the API function (Mangum): the lease of an in-progress claim is the Lambda's remaining time."""
+    import json
+
+    from mastra.invoke import LambdaContext, invoke_function, load_handler_module
+
+    if rt.settings.store != "dynamodb":
+        pytest.skip("the Lambda path runs on DynamoDB")
+    repo = Path(__file__).resolve().parents[2]
+    monkeypatch.setattr(load_handler_module(repo, "api").app.state, "runtime", rt)
+    event = json.loads((repo / "events" / "api_chat.json").read_text())
+    event["headers"]["idempotency-key"] = "lambda-1"
+    context = LambdaContext(function_name="api", timeout_s=30.0)
+    first = invoke_function(repo, "api", event, context)
+    assert first["statusCode"] == 200, first["body"]
+    again = invoke_function(repo, "api", event, LambdaContext(function_name="api"))
+    assert again["statusCode"] == 200 and again["headers"]["idempotent-replayed"] == "true"
+    assert again["body"] == first["body"] and runs.calls == 1
+    layer: Any = rt.idempotency.layer
+    [item] = layer.client.scan(TableName=layer.table_name)["Items"]
+    lease_ends_ms = int(item["in_progress_expiration"]["N"])
+    assert 0 < lease_ends_ms - time.time() * 1000 <= 30_000  # the invocation's time left, not a fixed lease
