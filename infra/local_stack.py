@@ -1,4 +1,4 @@
-"""Create the stack's data resources (table, events queue and its DLQ) on any AWS endpoint.
+"""Create the stack's data resources (tables, events queue and its DLQ) on any AWS endpoint.
 
     AWS_ENDPOINT_URL=http://127.0.0.1:5000 python infra/local_stack.py [--prefix mastra]
 
@@ -39,6 +39,21 @@ def create_table(client: Any, name: str) -> str:
     return name
 
 
+def create_idempotency_table(client: Any, name: str) -> str:
+    """The Idempotency-Key table, as template.yaml declares it (Powertools' ``id`` key, TTL on ``expiration``)."""
+    props = resource("IdempotencyTable")["Properties"]
+    client.create_table(
+        TableName=name,
+        AttributeDefinitions=props["AttributeDefinitions"],
+        KeySchema=props["KeySchema"],
+        BillingMode=props["BillingMode"],
+        SSESpecification={"Enabled": props["SSESpecification"]["SSEEnabled"]},
+    )
+    client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    client.update_time_to_live(TableName=name, TimeToLiveSpecification=props["TimeToLiveSpecification"])
+    return name
+
+
 def create_queues(client: Any, name: str = "mastra-events") -> tuple[str, str]:
     """The events queue and its dead-letter queue, with the template's redrive policy."""
     dlq_url = client.create_queue(QueueName=f"{name}-dlq", Attributes=_queue_attributes("EventsDLQ"))["QueueUrl"]
@@ -74,10 +89,12 @@ def create_data_resources(prefix: str) -> dict[str, str]:
 
     table = create_table(boto3.client("dynamodb"), f"{prefix}-table")
     seed_prompts(boto3.client("dynamodb"), table)
+    idempotency = create_idempotency_table(boto3.client("dynamodb"), f"{prefix}-idempotency")
     queue_url, _ = create_queues(boto3.client("sqs"), f"{prefix}-events")
     return {
         "MASTRA_STORE": "dynamodb",
         "MASTRA_TABLE_NAME": table,
+        "MASTRA_IDEMPOTENCY_TABLE_NAME": idempotency,
         "MASTRA_EVENTS": "sqs",
         "MASTRA_EVENTS_QUEUE_URL": queue_url,
     }

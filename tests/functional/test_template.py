@@ -141,6 +141,7 @@ EXPECTED_POLICIES: dict[str, set[tuple[str, str]]] = {
         ("Statement", "ListLargeMessages"),
         ("Statement", "RunRequestPipeline"),
         ("Statement", "ReadRequestPipelineExecutions"),
+        ("Statement", "IdempotencyRecords"),
     },
 }
 
@@ -213,6 +214,7 @@ def test_environment_names_real_settings_and_validates(template: dict[str, Any])
     parameters = template["Parameters"]
     stand_ins = {
         "Table": "mastra-Table-1",
+        "IdempotencyTable": "mastra-IdempotencyTable-1",
         "EventsQueue": "https://sqs.us-east-1.amazonaws.com/1/q",
         "ArtifactsBucket": "mastra-artifacts",
         "RequestPipeline": "arn:aws:states:us-east-1:1:stateMachine:p",
@@ -395,6 +397,7 @@ def test_outputs(template: dict[str, Any]) -> None:
         "ApiUrl",
         "RequestPipelineArn",
         "TableName",
+        "IdempotencyTableName",
         "EventsQueueUrl",
         "ArtifactsBucketName",
         "RetrainingStateMachineArn",

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from mastra.encoder import MessageEncoder
     from mastra.events import EventPublisher
     from mastra.feedback import FeedbackService
+    from mastra.idempotency import Idempotency
     from mastra.memory import MemoryService
     from mastra.optimisation import AgentStatsSource
     from mastra.prompts import PromptService
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from mastra.reflection import HeuristicReflector
     from mastra.registry import ModelRegistry
     from mastra.security.keys import KeyService
+    from mastra.security.ratelimit import RateLimiter
     from mastra.selection.bandit import SelectionPolicy
     from mastra.selection.service import RoutingService
     from mastra.sentiment.service import SentimentService
@@ -299,6 +301,30 @@ class Runtime:
             window_h=s.feedback_window_h,
             rephrase_threshold=s.rephrase_threshold,
         )
+
+    @component
+    def rate_limiter(self) -> RateLimiter:
+        """Token buckets per API key, on the store's backend (so they hold across instances)."""
+        from mastra.security.ratelimit import RateLimiter
+
+        store = self.store
+        if store.backend == "dynamodb":
+            from mastra.security.ratelimit_dynamodb import DynamoDBRateLimitStore
+
+            buckets: Any = DynamoDBRateLimitStore.sharing(store)  # type: ignore[arg-type]
+        else:
+            from mastra.security.ratelimit_sqlite import SQLiteRateLimitStore
+
+            buckets = SQLiteRateLimitStore(store.db)  # type: ignore[attr-defined]
+        return RateLimiter(buckets, self.settings)
+
+    @component
+    def idempotency(self) -> Idempotency:
+        """Idempotency-Key records: Powertools' DynamoDB layer on AWS, the SQLite layer locally."""
+        from mastra.idempotency import Idempotency, persistence_layer
+
+        s = self.settings
+        return Idempotency(persistence_layer(s, self.store), ttl_s=s.idempotency_ttl_s, lease_s=s.idempotency_lease_s)
 
     @component
     def registry(self) -> ModelRegistry:

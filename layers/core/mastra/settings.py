@@ -126,6 +126,23 @@ class Settings(BaseModel):
     rephrase_threshold: float = Field(
         0.70, ge=-1, le=1, description="Cosine of consecutive user messages from which the second is a rephrase."
     )
+    # ---- rate limits and idempotency (mastra.security.ratelimit, mastra.idempotency) ----
+    rate_per_s: float = Field(
+        0.0, ge=0, description="Default requests/s per API key (token refill); 0: no limit unless the key sets one."
+    )
+    rate_burst: int = Field(20, ge=1, description="Default token-bucket size per API key: requests allowed at once.")
+    rate_limit_fail_open: bool = Field(
+        True, description="If the bucket store fails: admit (log, RateLimitStoreErrors metric); false: 503."
+    )
+    idempotency_ttl_s: float = Field(
+        86400.0, ge=1, description="How long a response stored under an Idempotency-Key is replayed."
+    )
+    idempotency_lease_s: float = Field(
+        60.0, gt=0, description="A call in progress holds its Idempotency-Key this long at most (off Lambda)."
+    )
+    idempotency_table_name: str = Field(
+        "mastra-idempotency", min_length=3, max_length=255, description="DynamoDB table of idempotency records."
+    )
     log_level: str = "INFO"
 
     @model_validator(mode="after")

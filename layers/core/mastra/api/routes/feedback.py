@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 
 from mastra.api.deps import FeedbackCaller, RuntimeDep
+from mastra.api.idempotency import idempotent
 from mastra.api.schemas import ErrorBody
 from mastra.feedback.models import FeedbackRequest, FeedbackResult, OutcomeView
 from mastra.models import ID_PATTERN
@@ -30,6 +31,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     responses={409: {"model": ErrorBody, "description": "The user is not the one who asked."}, **_ERRORS},
     summary="Give feedback on an answer (a second time replaces the first)",
 )
+@idempotent
 def give_feedback(body: FeedbackRequest, runtime: RuntimeDep, caller: FeedbackCaller) -> FeedbackResult:
     """Store the feedback (the comment's sentiment is analysed) and re-score the answer: the reward
     and ``replaced`` (true when it replaced this user's earlier feedback on the request)."""

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from mastra.api.deps import RuntimeDep, require, runtime_dep
+from mastra.api.idempotency import idempotent
 from mastra.api.schemas import ErrorBody
 from mastra.errors import ForbiddenError, InvalidRequestError
 from mastra.models import ID_PATTERN, PromptUse
@@ -123,6 +124,7 @@ def list_prompts(runtime: RuntimeDep, _: Reader) -> list[PromptSummary]:
 
 
 @router.post("/{prompt_id}/versions", response_model=PromptVersion, status_code=201, responses=_ERRORS)
+@idempotent
 def create_version(prompt_id: PromptIdPath, body: CreateVersion, runtime: RuntimeDep, caller: Reader) -> PromptVersion:
     """Create an immutable version (422 if the template is invalid)."""
     draft = PromptDraft.model_validate(body.model_dump(exclude={"version"}))
@@ -182,6 +184,7 @@ def get_label(prompt_id: PromptIdPath, label: LabelPath, runtime: RuntimeDep, _:
 
 
 @router.post("/{prompt_id}/render", response_model=Rendered, responses=_ERRORS)
+@idempotent
 def render(prompt_id: PromptIdPath, body: RenderRequest, runtime: RuntimeDep, _: Reader) -> Rendered:
     """Render a version with sample variables (default: the latest version). A template error is a 422."""
     version, label = body.version, body.label
