@@ -37,11 +37,11 @@ def _compiled(schema_json: str) -> Validator:
 
 def compile_schema(schema: dict[str, Any]) -> Validator:
     """A validator for ``schema``; ValueError if it is not a valid JSON Schema."""
-    import fastjsonschema
-
     try:
         return _compiled(json.dumps(schema, sort_keys=True))
-    except fastjsonschema.JsonSchemaDefinitionException as exc:
+    # fastjsonschema raises its own error for most bad schemas, and plain Python errors for some
+    # (e.g. a non-object `properties`): both mean the same to the spec author.
+    except Exception as exc:
         raise ValueError(f"input_schema is not a valid JSON Schema: {exc}") from None
 
 
