@@ -234,3 +234,16 @@ def test_spec_kinds_need_their_target() -> None:
         AgentSpec.model_validate(
             {**base, "kind": "http", "webhook": {"url": "http://x", "signing_secret": "plaintext"}}
         )
+
+
+def test_documented_example_specs_validate() -> None:
+    from pathlib import Path
+
+    from mastra.spec.loader import load_spec
+
+    directory = Path(__file__).resolve().parents[2] / "docs" / "examples" / "agents"
+    specs = {p.stem: load_spec(p) for p in sorted(directory.glob("*.yaml"))}
+    assert set(specs) == {"assistant_with_fallbacks", "billing_lambda", "faq_webhook"}
+    assert [t.provider for t in specs["assistant_with_fallbacks"].model.fallbacks] == ["bedrock", "openai", "sagemaker"]
+    assert specs["billing_lambda"].kind == "lambda" and specs["faq_webhook"].kind == "http"
+    assert {t.name for t in specs["faq_webhook"].external_tools} == {"order_status", "shipping_quote"}
