@@ -30,6 +30,7 @@ from mastra.tools import TOOLS, ToolContext
 
 if TYPE_CHECKING:
     from mastra.tools.external import ExternalToolRunner
+    from mastra.tools.mcp import McpTools
 
 MAX_TOOL_ROUNDS = 4
 
@@ -56,11 +57,21 @@ class AgentExecutor:
         *,
         max_tool_rounds: int = MAX_TOOL_ROUNDS,
         external_tools: ExternalToolRunner | None = None,
+        mcp_tools: McpTools | None = None,
     ):
         self.provider_for = provider_for
         self.max_tool_rounds = max_tool_rounds
         self._tool_specs: dict[str, ToolSpec] = {}
         self._external = external_tools
+        self._mcp = mcp_tools
+
+    @property
+    def mcp_tools(self) -> McpTools:
+        if self._mcp is None:
+            from mastra.tools.mcp import McpTools
+
+            self._mcp = McpTools()
+        return self._mcp
 
     @property
     def external_tools(self) -> ExternalToolRunner:
@@ -84,6 +95,8 @@ class AgentExecutor:
         out.extend(
             ToolSpec(name=t.name, description=t.description, input_schema=t.input_schema) for t in spec.external_tools
         )
+        if spec.mcp_servers:  # listed once per server, then cached
+            out.extend(self.mcp_tools.specs(spec.id, spec.mcp_servers))
         return out
 
     def run(
@@ -165,9 +178,12 @@ class AgentExecutor:
     ) -> tuple[dict[str, object], bool]:
         """Run one tool call; errors go back to the model as the result, they do not end the run."""
         external = next((t for t in spec.external_tools if t.name == name), None)
-        if name not in spec.tools and external is None:
+        mcp = self.mcp_tools.find(spec.id, spec.mcp_servers, name) if spec.mcp_servers else None
+        if name not in spec.tools and external is None and mcp is None:
             return {"error": f"tool {name!r} is not available to this agent"}, True
         try:
+            if mcp is not None:
+                return mcp[0].call(mcp[1], dict(arguments)).model_dump(), False
             if external is not None:
                 return self.external_tools.invoke(external, dict(arguments), context).model_dump(), False
             return TOOLS[name].invoke(dict(arguments), context).model_dump(), False

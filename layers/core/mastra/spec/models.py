@@ -124,6 +124,26 @@ class HttpAgentTarget(_Strict):
     signing_secret: SecretRef = Field(description="The HMAC secret the webhook verifies Mastra-Signature with.")
 
 
+class McpServer(_Strict):
+    """An MCP server whose tools the agent may call (offered to the model as ``<name>__<tool>``)."""
+
+    name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]{0,23}$")] = Field(
+        description="Short name, the prefix of its tools' names (letters and digits: `__` separates the tool)."
+    )
+    url: str | None = Field(None, pattern=r"^https?://", description="Streamable HTTP endpoint of the server.")
+    command: list[str] | None = Field(
+        None, min_length=1, description="Or: a command that runs the server over stdio (local development)."
+    )
+    tools: list[str] | None = Field(None, description="Only these of the server's tools (default: all).")
+    timeout_s: float = Field(10.0, gt=0, le=60, description="Longest wait for one MCP request.")
+
+    @model_validator(mode="after")
+    def _one_transport(self) -> McpServer:
+        if (self.url is None) == (self.command is None):
+            raise ValueError("give exactly one of url and command")
+        return self
+
+
 class ExternalTool(_Strict):
     """A tool another system runs: an HTTP API (``url``) or a Lambda function (``function_name``).
 
@@ -304,6 +324,9 @@ class AgentSpec(_Strict):
     tools: list[Identifier] = Field(default_factory=list, description="Names of built-in tools.")
     external_tools: list[ExternalTool] = Field(
         default_factory=list, description="Tools that call HTTP APIs or Lambda functions."
+    )
+    mcp_servers: list[McpServer] = Field(
+        default_factory=list, description="MCP servers whose tools the agent may call (needs mastra[mcp])."
     )
     memory: MemorySettings = Field(default_factory=MemorySettings)
     timeout_s: float = Field(10.0, gt=0, le=900)
