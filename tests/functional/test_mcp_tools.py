@@ -10,11 +10,11 @@ import pytest
 
 pytest.importorskip("mcp")
 
-from mastra.agents.executor import AgentExecutor  # noqa: E402
-from mastra.errors import ToolError  # noqa: E402
-from mastra.providers.base import ChatMessage, CompletionRequest, CompletionResponse, ModelProvider, ToolCall  # noqa: E402
-from mastra.spec.models import AgentSpec, McpServer  # noqa: E402
-from mastra.tools.mcp import McpTools, McpToolset  # noqa: E402
+from mastra.agents.executor import AgentExecutor
+from mastra.errors import ToolError
+from mastra.providers.base import ChatMessage, CompletionRequest, CompletionResponse, ModelProvider, ToolCall
+from mastra.spec.models import AgentSpec, McpServer
+from mastra.tools.mcp import McpTools, McpToolset
 
 SERVER = Path(__file__).resolve().parents[1] / "data" / "mcp" / "inventory_server.py"
 
