@@ -207,3 +207,12 @@ def test_bad_tool_declarations_are_spec_errors(tool: dict[str, Any], reason: str
     )
     with pytest.raises(SpecError, match=reason):
         load_spec(path)
+
+
+def test_a_lambda_tool_whose_client_cannot_be_built_is_a_tool_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    tool = spec_with({"name": "t", "description": "d", "function_name": "mastra-tool-x"}).external_tools[0]
+    with pytest.raises(ToolError, match="region"):
+        ExternalToolRunner(sleep=no_sleep).invoke(tool, {}, ToolContext())

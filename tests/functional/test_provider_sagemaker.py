@@ -228,3 +228,16 @@ def test_client_is_lazy_with_one_attempt_and_the_budgets_read_timeout() -> None:
     assert client.meta.config.retries["total_max_attempts"] == 1
     assert client.meta.region_name == "eu-west-1"
     assert provider.client_for(2.9) is client
+
+
+def test_unreachable_endpoint_is_throttled_so_it_is_retried() -> None:
+    from botocore.config import Config
+
+    client = boto3.client(
+        "sagemaker-runtime",
+        region_name="us-east-1",
+        endpoint_url="http://127.0.0.1:9",
+        config=Config(retries={"total_max_attempts": 1}, connect_timeout=1),
+    )
+    with pytest.raises(ProviderThrottledError, match="Could not connect"):
+        SageMakerProvider(client=client).complete(request())

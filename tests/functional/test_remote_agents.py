@@ -247,3 +247,12 @@ def test_documented_example_specs_validate() -> None:
     assert [t.provider for t in specs["assistant_with_fallbacks"].model.fallbacks] == ["bedrock", "openai", "sagemaker"]
     assert specs["billing_lambda"].kind == "lambda" and specs["faq_webhook"].kind == "http"
     assert {t.name for t in specs["faq_webhook"].external_tools} == {"order_status", "shipping_quote"}
+
+
+def test_a_lambda_client_that_cannot_be_built_is_a_provider_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    # No region anywhere: botocore cannot build the client. The chain must see a ProviderError.
+    for var in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    with pytest.raises(ProviderError, match="region"):
+        LambdaAgentProvider("mastra-agent-x").complete(req())

@@ -13,6 +13,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from mastra.errors import ProviderError, ProviderThrottledError, StepTimeoutError
 from mastra.providers.base import (
@@ -131,6 +132,8 @@ class BedrockProvider(SDKProvider):
             raise _translate_client_error(exc) from exc
         except (ReadTimeoutError, ConnectTimeoutError) as exc:
             raise StepTimeoutError(f"bedrock: {exc}", details={"provider": self.name}) from exc
+        except BotoConnectionError as exc:  # endpoint unreachable, connection dropped: transient
+            raise ProviderThrottledError(f"bedrock: {exc}", details={"provider": self.name}) from exc
         except BotoCoreError as exc:
             raise ProviderError(f"bedrock: {exc}", details={"provider": self.name}) from exc
         return _parse_response(response, request.settings.model_id)

@@ -120,7 +120,7 @@ class LambdaAgentProvider(ModelProvider):
     def complete(self, request: CompletionRequest) -> CompletionResponse:
         what = f"lambda agent {self.function_name}"
         payload = call_request(request, request.timeout_s).model_dump(mode="json")
-        data = invoke_lambda(self.client, self.function_name, payload, qualifier=self.qualifier, what=what)
+        data = invoke_lambda(lambda: self.client, self.function_name, payload, qualifier=self.qualifier, what=what)
         return parse_reply(data, what, self.function_name)
 
 

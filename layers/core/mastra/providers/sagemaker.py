@@ -19,6 +19,7 @@ from typing import Any, Literal
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from mastra.errors import ProviderError, ProviderThrottledError, StepTimeoutError
 from mastra.providers.base import (
@@ -124,6 +125,8 @@ class SageMakerProvider(SDKProvider):
             raise _translate(exc) from exc
         except (ReadTimeoutError, ConnectTimeoutError) as exc:
             raise StepTimeoutError(f"sagemaker: {exc}", details={"provider": self.name}) from exc
+        except BotoConnectionError as exc:  # endpoint unreachable, connection dropped: transient
+            raise ProviderThrottledError(f"sagemaker: {exc}", details={"provider": self.name}) from exc
         except BotoCoreError as exc:
             raise ProviderError(f"sagemaker: {exc}", details={"provider": self.name}) from exc
         try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 
 from mastra.errors import ProviderError, ProviderThrottledError, StepTimeoutError
@@ -61,13 +62,18 @@ def post_json(
         raise ProviderError(f"{what}: the reply is not JSON: {raw[:QUOTE].decode(errors='replace')}") from None
 
 
-def invoke_lambda(client: Any, function_name: str, payload: dict[str, Any], *, qualifier: str | None, what: str) -> Any:
+def invoke_lambda(
+    client: Callable[[], Any], function_name: str, payload: dict[str, Any], *, qualifier: str | None, what: str
+) -> Any:
     """Invoke ``function_name`` synchronously with ``payload``; its decoded JSON result.
 
+    ``client`` returns the ``lambda`` client; it is called inside the error translation, so a
+    client that cannot be built (no region, no credentials) is a :class:`ProviderError` too.
     A function error (an exception in the function) is a :class:`ProviderError` quoting its
     ``errorMessage``; Lambda's throttling a :class:`ProviderThrottledError`.
     """
     from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
+    from botocore.exceptions import ConnectionError as BotoConnectionError
 
     params: dict[str, Any] = {
         "FunctionName": function_name,
@@ -77,7 +83,7 @@ def invoke_lambda(client: Any, function_name: str, payload: dict[str, Any], *, q
     if qualifier:
         params["Qualifier"] = qualifier
     try:
-        response = client.invoke(**params)
+        response = client().invoke(**params)
         raw = response["Payload"].read()
     except ClientError as exc:
         code = str(exc.response.get("Error", {}).get("Code", "Unknown"))
@@ -86,6 +92,8 @@ def invoke_lambda(client: Any, function_name: str, payload: dict[str, Any], *, q
         raise error_type(f"{what}: lambda {code}: {text}".rstrip(": "), details={"code": code}) from None
     except (ReadTimeoutError, ConnectTimeoutError) as exc:
         raise StepTimeoutError(f"{what}: no answer from {function_name}") from exc
+    except BotoConnectionError as exc:  # endpoint unreachable, connection dropped: transient
+        raise ProviderThrottledError(f"{what}: {exc}") from exc
     except BotoCoreError as exc:
         raise ProviderError(f"{what}: {exc}") from exc
     try:

@@ -122,6 +122,8 @@ class ExternalToolRunner:
         except MastraError as exc:
             attempts = exc.details.get("attempts", 1)
             raise ToolError(f"{exc.message} (after {attempts} attempt{'s' if attempts != 1 else ''})") from None
+        except Exception as exc:  # a tool's failure is the model's to read, never a failed request
+            raise ToolError(f"{tool.name}: failed ({type(exc).__name__}: {str(exc)[:200]})") from None
         return tool_output(tool.name, data)
 
     def _call(self, tool: ExternalTool, payload: dict[str, Any], remaining: float) -> Any:
@@ -130,7 +132,7 @@ class ExternalToolRunner:
         what = f"tool {tool.name}"
         if tool.function_name is not None:
             return invoke_lambda(
-                self.client_for(tool.timeout_s), tool.function_name, payload, qualifier=None, what=what
+                lambda: self.client_for(tool.timeout_s), tool.function_name, payload, qualifier=None, what=what
             )
         assert tool.url is not None
         body = json.dumps(payload).encode()
