@@ -256,3 +256,73 @@ def test_a_lambda_client_that_cannot_be_built_is_a_provider_error(monkeypatch: p
     monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
     with pytest.raises(ProviderError, match="region"):
         LambdaAgentProvider("mastra-agent-x").complete(req())
+
+
+def test_reference_lambda_agent_through_moto_with_in_process_dispatch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real ``lambda`` client against moto; moto's invoke runs docs/examples/lambda_agent/app.py in-process."""
+    import importlib.util
+    import zipfile
+    from pathlib import Path
+
+    from moto import mock_aws
+    from moto.awslambda.models import LambdaFunction
+
+    path = Path(__file__).resolve().parents[2] / "docs" / "examples" / "lambda_agent" / "app.py"
+    module_spec = importlib.util.spec_from_file_location("lambda_agent_app", path)
+    assert module_spec is not None and module_spec.loader is not None
+    app = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(app)
+    invoked: list[str] = []
+
+    def invoke(self: Any, event: Any = None) -> tuple[str, bool, str]:
+        invoked.append(self.function_name)
+        payload = json.loads(event) if isinstance(event, str | bytes) else (event or {})
+        return json.dumps(app.handler(payload, None)), False, ""
+
+    monkeypatch.setattr(LambdaFunction, "_invoke_lambda", invoke)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("app.py", path.read_text())
+    with mock_aws():
+        iam = boto3.client("iam", region_name="us-east-1")
+        role = iam.create_role(RoleName="agent", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        client = boto3.client("lambda", region_name="us-east-1")
+        client.create_function(
+            FunctionName="mastra-agent-billing",
+            Runtime="python3.12",
+            Role=role,
+            Handler="app.handler",
+            Code={"ZipFile": buf.getvalue()},
+        )
+        provider = LambdaAgentProvider("mastra-agent-billing", client=client)
+        response = provider.complete(req("what is my balance?"))
+        unknown = provider.complete(req("what is my balance?").model_copy(update={"context": {"user_id": "eve"}}))
+    assert response.message.content == "Your balance is 12.40 EUR." and response.sources == ["ledger"]
+    assert response.model_id == "billing-rules-v1"
+    assert unknown.stop_reason == "no_match"
+    assert invoked == ["mastra-agent-billing", "mastra-agent-billing"]
+
+
+def test_reference_webhook_verifies_the_signature_and_answers() -> None:
+    import importlib.util
+    import threading
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "docs" / "examples" / "http_agent" / "server.py"
+    module_spec = importlib.util.spec_from_file_location("http_agent_server", path)
+    assert module_spec is not None and module_spec.loader is not None
+    example = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(example)
+    httpd = example.make_server(SECRET.encode())
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{httpd.server_address[1]}/"
+    try:
+        response = http_agent(url).complete(req("do you ship to Norway?"))
+        assert response.sources == ["shipping"] and "40 countries" in response.message.content
+        with pytest.raises(ProviderError, match="HTTP 401"):
+            http_agent(url, secret="wrong").complete(req())
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
