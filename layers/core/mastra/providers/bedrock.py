@@ -67,8 +67,9 @@ class BedrockProvider(SDKProvider):
         Without one, a client is built on first use, never at import time.
     max_attempts : int
         Attempts per call, the first included, in botocore's standard retry mode. The default is
-        one: the pipeline's Retry rule retries throttling with backoff, and retries inside a call
-        as well would multiply the attempts and overrun the agent's time budget.
+        one: ``ProviderFactory`` wraps the provider in a ``RetryingProvider`` (backoff with jitter,
+        never past the agent's time budget), and botocore's retries as well would multiply the
+        attempts without knowing the budget.
 
     Raises
     ------
