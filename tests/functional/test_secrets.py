@@ -123,7 +123,11 @@ def test_openai_key_from_ssm_reaches_the_endpoint_and_never_the_logs(
     aws["ssm"].put_parameter(Name="/mastra/openai", Value=KEY, Type="SecureString")
     with json_server("/v1") as server:
         server.reply(completion("hello"))
-        server.reply({"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}}, status=401)
+        # The server echoes the refused key in its error body: it must not reach the error.
+        server.reply(
+            {"error": {"message": "Incorrect API key provided: sk-rotated", "type": "invalid_request_error"}},
+            status=401,
+        )
         spec = openai_spec(server.url, "ssm:/mastra/openai")
         provider = ProviderFactory(NoAgents(), secrets=resolver(aws, max_age_s=0))(spec)  # type: ignore[arg-type]
         req = CompletionRequest(messages=[ChatMessage(role="user", content="hi")], settings=spec.model)
@@ -135,6 +139,7 @@ def test_openai_key_from_ssm_reaches_the_endpoint_and_never_the_logs(
             provider.complete(req)
         assert server.headers[1]["authorization"] == "Bearer sk-rotated"
     assert KEY not in info.value.message and KEY not in str(info.value.details)
+    assert "sk-rotated" not in info.value.message and "HTTP 401" in info.value.message
     assert KEY not in caplog.text and "sk-rotated" not in caplog.text
 
 

@@ -136,10 +136,10 @@ class OpenAIProvider(SDKProvider):
                 f"openai: no answer within {request.timeout_s:g} s", details={"provider": self.name}
             ) from exc
         except sdk.RateLimitError as exc:
-            raise ProviderThrottledError(_status_message(exc), details=_status_details(exc)) from exc
+            raise ProviderThrottledError(self._scrub(_status_message(exc)), details=_status_details(exc)) from exc
         except sdk.APIStatusError as exc:
             error_type = ProviderThrottledError if exc.status_code >= 500 else ProviderError
-            raise error_type(_status_message(exc), details=_status_details(exc)) from exc
+            raise error_type(self._scrub(_status_message(exc)), details=_status_details(exc)) from exc
         except sdk.APIConnectionError as exc:
             raise ProviderThrottledError(
                 f"openai: cannot reach the endpoint: {exc}", details={"provider": self.name}
@@ -147,6 +147,12 @@ class OpenAIProvider(SDKProvider):
         except sdk.OpenAIError as exc:
             raise ProviderError(f"openai: {exc}", details={"provider": self.name}) from exc
         return parse_response(response, request.settings.model_id)
+
+    def _scrub(self, text: str) -> str:
+        """``text`` without the API key: some servers echo the key they refused in the error body."""
+        if self.api_key and self.api_key != NO_API_KEY and len(self.api_key) >= 8:
+            text = text.replace(self.api_key, "**********")
+        return text
 
     @staticmethod
     def chat_params(request: CompletionRequest) -> dict[str, Any]:
