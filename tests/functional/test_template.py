@@ -119,6 +119,10 @@ EXPECTED_POLICIES: dict[str, set[tuple[str, str]]] = {
         ("DynamoDBReadPolicy", "Table"),
         ("Statement", "ReadLargeMessages"),
         ("Statement", "InvokeBedrockModels"),
+        ("Statement", "ReadAgentSecrets"),
+        ("Statement", "ReadAgentSecretValues"),
+        ("Statement", "InvokeLambdaAgentsAndTools"),
+        ("Statement", "InvokeSageMakerEndpoints"),
     },
     "RememberFunction": {
         ("DynamoDBCrudPolicy", "Table"),
@@ -522,3 +526,20 @@ def test_the_training_job_role_reaches_only_training_data_and_its_logs(resources
     assert statements["TrainingLogs"]["Resource"]["!Sub"].endswith(":log-group:/aws/sagemaker/TrainingJobs:*")
     for statement in statements.values():
         assert "*" not in _as_list(statement["Resource"])
+
+
+def test_agent_secrets_and_invokes_are_scoped_to_prefixes(resources: dict[str, Any]) -> None:
+    policies = resources["ExecuteAgentFunction"]["Properties"]["Policies"]
+    statements = {s["Sid"]: s for p in policies if "Statement" in p for s in p["Statement"]}
+    expected = {
+        "ReadAgentSecrets": ("ssm:GetParameter", ":parameter/${SecretsPrefix}/*"),
+        "ReadAgentSecretValues": ("secretsmanager:GetSecretValue", ":secret:${SecretsPrefix}/*"),
+        "InvokeLambdaAgentsAndTools": ("lambda:InvokeFunction", ":function:${LambdaAgentPrefix}*"),
+        "InvokeSageMakerEndpoints": ("sagemaker:InvokeEndpoint", ":endpoint/${SageMakerEndpointPrefix}*"),
+    }
+    for sid, (action, suffix) in expected.items():
+        statement = statements[sid]
+        assert statement["Action"] == [action], sid
+        resource = statement["Resource"]
+        text = next(iter(resource.values())) if isinstance(resource, dict) else resource  # !Sub
+        assert text.endswith(suffix), (sid, text)
