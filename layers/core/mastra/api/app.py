@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from mastra import __version__
 from mastra.api import errors
-from mastra.api.routes import agents, chat, feedback, health, memory, prompts, stats, ui
+from mastra.api.routes import agents, chat, feedback, health, memory, prompts, requests, stats, ui
 from mastra.runtime import Runtime, get_runtime
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    runtime: Runtime = app.state.runtime
+    # The embedded queue's workers start with the API: work queued before a crash or restart runs now.
+    started = runtime.settings.requests_queue == "local" and runtime.async_requests.start_workers() is not None
+    try:
+        yield
+    finally:
+        if started:
+            runtime.async_requests.stop_workers()
 
 
 def create_app(runtime: Runtime | None = None) -> FastAPI:
@@ -16,10 +31,11 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         title="Mastra",
         version=__version__,
         description="Route each request to the best agent, run it, reflect on the answer and remember the turn.",
+        lifespan=_lifespan,
     )
     app.state.runtime = runtime or get_runtime()
     errors.install(app)
-    for module in (chat, agents, prompts, memory, health, stats, feedback):
+    for module in (chat, requests, agents, prompts, memory, health, stats, feedback):
         app.include_router(module.router)
     app.include_router(ui.router)  # the console page at /ui
     return app
