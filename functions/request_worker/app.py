@@ -16,13 +16,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from mastra import runtime
-from mastra.async_requests import QueuedRequest
+from mastra.async_requests import QueuedRequest, RunAgain
 from mastra.stats.metrics import NAMESPACE, SERVICE
 
 logger = Logger()
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 tracer = Tracer()
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch whose every message failed is reported like any partial failure (not raised): each
+# message then counts its receives, and goes to the DLQ, the same way.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def record_handler(record: SQSRecord) -> str:
@@ -35,14 +37,16 @@ def record_handler(record: SQSRecord) -> str:
     try:
         message = QueuedRequest.model_validate_json(record.body)
     except ValidationError as exc:  # a poison message: fails every delivery, then the DLQ
+        metrics.add_metric(name="AsyncRequestsUnreadable", unit=MetricUnit.Count, value=1)
         service.fail_unreadable(tenant_id, request_id, receives=receives, reason=f"unreadable message: {exc}")
         raise
-    status = service.process(message, receives=receives).status
-    metrics.add_metric(
-        name="AsyncRequestsSucceeded" if status == "succeeded" else "AsyncRequestsFailed",
-        unit=MetricUnit.Count,
-        value=1,
-    )
+    try:
+        status = service.process(message, receives=receives).status
+    except RunAgain:
+        metrics.add_metric(name="AsyncRequestsRetried", unit=MetricUnit.Count, value=1)
+        raise
+    name = "AsyncRequestsSucceeded" if status == "succeeded" else "AsyncRequestsFailed"
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
     return status
 
 
