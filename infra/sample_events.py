@@ -106,9 +106,9 @@ def request_worker_samples() -> dict[str, dict[str, Any]]:
     from mastra.models import RequestContext
 
     context = RequestContext(**{**REQUEST, "request_id": "01JD00000000000000000ASYNC1"}, new_thread=True)
-    queued = QueuedRequest(context=context, callback_url="https://hooks.example.com/mastra")
+    queued = QueuedRequest(context=context)  # no callback_url: a replay calls no one
     ids = {"tenant_id": context.tenant_id, "request_id": context.request_id}
-    body = {"message": REQUEST["message"], "user_id": "local-user", "callback_url": "https://hooks.example.com/mastra"}
+    body = {"message": REQUEST["message"], "user_id": "local-user"}
     return {
         "request_worker": sqs_event([queued.model_dump_json()], queue="mastra-requests", attributes=[ids]),
         "api_requests": http_event("POST", "/v1/requests", body),

@@ -382,3 +382,70 @@ def test_locally_https_goes_anywhere_and_http_only_to_loopback() -> None:
 
 def test_the_queue_is_local_by_default(runtime: Runtime) -> None:
     assert isinstance(runtime.async_requests.queue, LocalRequestQueue)
+
+
+# ---- the Lambda handler, on its sample event ----------------------------------------------------------
+
+
+def test_the_worker_handler_runs_its_sample_event_once(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pathlib import Path
+
+    import mastra.runtime
+    from mastra.async_requests import RequestStatus
+    from mastra.invoke import invoke_function
+
+    repo = Path(__file__).resolve().parents[2]
+    monkeypatch.setattr(mastra.runtime, "get_runtime", lambda: runtime)
+    sample = json.loads((repo / "events" / "request_worker.json").read_text())
+    context = QueuedRequest.model_validate_json(sample["Records"][0]["body"]).context
+    now = time.time()
+    runtime.async_requests.statuses.create(
+        RequestStatus(
+            request_id=context.request_id,
+            tenant_id=context.tenant_id,
+            user_id=context.user_id,
+            thread_id=context.thread_id,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    runs = count_runs(runtime)
+    for _ in range(2):  # delivered twice: run once
+        assert invoke_function(repo, "request_worker", sample) == {"batchItemFailures": []}
+    done = runtime.async_requests.get(context.tenant_id, context.request_id)
+    assert done.status == "succeeded" and done.result is not None and runs == [1]
+    # A body that is not a queued request fails alone.
+    bad = json.loads(json.dumps(sample))
+    bad["Records"].append({**bad["Records"][0], "messageId": "poison", "body": "{}"})
+    assert invoke_function(repo, "request_worker", bad) == {"batchItemFailures": [{"itemIdentifier": "poison"}]}
+
+
+def test_the_cli_submits_works_the_queue_and_shows_the_status(tmp_path: Any) -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "MASTRA_HOME": str(tmp_path)}
+
+    def mastra(*args: str) -> str:
+        out = subprocess.run(
+            [sys.executable, "-m", "mastra", "requests", *args],
+            cwd=repo,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert out.returncode == 0, out.stderr
+        return out.stdout
+
+    queued = json.loads(mastra("submit", "how do i transfer money to my savings account"))
+    assert queued["status"] == "queued"
+    assert json.loads(mastra("status", queued["request_id"]))["status"] == "queued"  # nothing ran it yet
+    assert json.loads(mastra("work", "--once")) == {"waiting": 0, "dead": 0}
+    done = json.loads(mastra("status", queued["request_id"]))
+    assert done["status"] == "succeeded" and done["result"]["agent"] == "banking"
+    secret = mastra("secret").strip()
+    assert len(secret) >= 40 and (tmp_path / "callback-secrets" / "default.key").read_text() == secret
