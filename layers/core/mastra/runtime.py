@@ -392,9 +392,10 @@ class Runtime:
 
     def chat(self, request: ChatRequest, *, tenant_id: str | None = None) -> ChatResponse:
         """Run one request through the pipeline (locally, in-process) and return the response."""
-        return self.run(self.new_request(request, tenant_id=tenant_id))
+        started = time.perf_counter()  # the total includes admission (the thread's owner and budget)
+        return self.run(self.new_request(request, tenant_id=tenant_id), started=started)
 
-    def run(self, context: RequestContext, *, resume: bool = False) -> ChatResponse:
+    def run(self, context: RequestContext, *, resume: bool = False, started: float | None = None) -> ChatResponse:
         """Run an admitted request through the pipeline. ``resume``: the request may have run before
         (a redelivered queue message): if its turn is stored, that response is returned and nothing
         runs again (one read; the synchronous path skips it)."""
@@ -404,7 +405,8 @@ class Runtime:
             stored = self._stored_response(context)
             if stored is not None:
                 return stored
-        started = time.perf_counter()
+        if started is None:
+            started = time.perf_counter()
         try:
             output = self.pipeline.run({"request": context.model_dump()})
         except ExecutionFailed as exc:
