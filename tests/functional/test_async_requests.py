@@ -19,7 +19,7 @@ from mastra.async_requests import AsyncChatRequest, QueuedRequest, RunAgain, che
 from mastra.async_requests.callbacks import Attempt, CallbackSender, LocalCallbackSecrets
 from mastra.async_requests.queue import LocalRequestQueue
 from mastra.async_requests.service import LocalWorkers
-from mastra.errors import InvalidRequestError, ProviderThrottledError
+from mastra.errors import InvalidRequestError, NotFoundError, ProviderThrottledError
 from mastra.runtime import Runtime
 from mastra.security import signing
 from mastra.security.principal import ALL_SCOPES, Principal
@@ -325,6 +325,18 @@ def test_redelivery_returns_the_stored_result_and_never_runs_the_pipeline_twice(
     # Delivered once more after it succeeded: nothing at all runs.
     assert service.process(message, receives=3).revision == again.revision and runs == [1]
     assert len(runtime.store.recent_messages("default", status.thread_id, 10)) == 2
+
+
+def test_erasing_the_user_removes_their_queued_message_and_record(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = runtime.async_requests
+    status, _ = _queued(runtime, monkeypatch)
+    assert service.queue.queue.depth() == (1, 0)  # type: ignore[attr-defined]
+    runtime.store.erase_user("default", "alice")
+    assert service.queue.queue.depth() == (0, 0)  # type: ignore[attr-defined]  # their text is gone
+    with pytest.raises(NotFoundError):
+        service.get("default", status.request_id)
 
 
 # ---- callback URL rules on AWS (public addresses only) --------------------------------------------------

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any
 
 from mastra import aws
@@ -53,8 +55,17 @@ class SQSRequestQueue(RequestQueue):
 class LocalRequestQueue(RequestQueue):
     """The embedded default: the SQLite queue in the data file, drained by worker threads."""
 
-    def __init__(self, queue: SQLiteRequestQueue) -> None:
+    def __init__(
+        self, queue: SQLiteRequestQueue, *, expiry: Callable[[str, float], float | None] = lambda t, now: None
+    ) -> None:
         self.queue = queue
+        self.expiry = expiry  # the tenant's retention (Store.expiry): a dead message does not outlive it
 
     def send(self, message: QueuedRequest) -> None:
-        self.queue.send(message.tenant_id, message.request_id, message.model_dump_json())
+        self.queue.send(
+            message.tenant_id,
+            message.request_id,
+            message.model_dump_json(),
+            user_id=message.context.user_id,
+            expires_at=self.expiry(message.tenant_id, time.time()),
+        )

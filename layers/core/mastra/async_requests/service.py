@@ -92,7 +92,7 @@ class AsyncRequests:
             from mastra.storage.sqlite_db import SQLiteDatabase
 
             db = store.db if store.backend == "sqlite" else SQLiteDatabase(s.home / "requests-queue.db")  # type: ignore[attr-defined]
-            queue = LocalRequestQueue(SQLiteRequestQueue(db, lease_s=s.requests_lease_s))
+            queue = LocalRequestQueue(SQLiteRequestQueue(db, lease_s=s.requests_lease_s), expiry=store.expiry)
         secrets: CallbackSecrets = (
             SSMCallbackSecrets(s.callback_secret_prefix)
             if s.callback_secrets == "ssm"

@@ -1,7 +1,8 @@
 """Status records and the embedded queue, in the turn store's SQLite file.
 
-``async_requests`` has ``tenant_id, request_id, user_id, expires_at`` columns: the turn store
-deletes its rows with their request, their user and on expiry (``storage/sqlite.py``, REQUEST_TABLES).
+``async_requests`` and ``async_queue`` have ``tenant_id, request_id, user_id, expires_at`` columns:
+the turn store deletes their rows with their request, their user and on expiry (``storage/sqlite.py``,
+REQUEST_TABLES), so a queued message (it holds the user's text) goes with an erasure too.
 
 ``async_queue`` is the embedded stand-in for SQS: a claimed message is leased, not removed, so a
 worker that dies mid-run (a crash, a killed ``mastra serve``) loses nothing: the lease runs out
@@ -26,7 +27,8 @@ CREATE TABLE IF NOT EXISTS async_requests (
     PRIMARY KEY (tenant_id, request_id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS async_queue (
-    request_id TEXT NOT NULL PRIMARY KEY, tenant_id TEXT NOT NULL, body TEXT NOT NULL,
+    request_id TEXT NOT NULL PRIMARY KEY, tenant_id TEXT NOT NULL, user_id TEXT NOT NULL, expires_at REAL,
+    body TEXT NOT NULL,
     enqueued_at REAL NOT NULL, available_at REAL NOT NULL, lease_until REAL, receives INTEGER NOT NULL DEFAULT 0,
     dead INTEGER NOT NULL DEFAULT 0, last_error TEXT
 );
@@ -100,13 +102,14 @@ class SQLiteRequestQueue:
         self.lease_s = lease_s
         db.ensure_schema(_SCHEMA)
 
-    def send(self, tenant_id: str, request_id: str, body: str) -> None:
+    def send(self, tenant_id: str, request_id: str, body: str, *, user_id: str, expires_at: float | None) -> None:
         now = time.time()
         with self.db.transaction("queue a request") as conn:
             conn.execute(
-                "INSERT OR IGNORE INTO async_queue (request_id, tenant_id, body, enqueued_at, available_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (request_id, tenant_id, body, now, now),
+                "INSERT OR IGNORE INTO async_queue "
+                "(request_id, tenant_id, user_id, expires_at, body, enqueued_at, available_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (request_id, tenant_id, user_id, expires_at, body, now, now),
             )
 
     def claim(self, *, now: float | None = None) -> Claimed | None:
@@ -115,8 +118,9 @@ class SQLiteRequestQueue:
         with self.db.transaction("claim a queued request") as conn:
             row = conn.execute(
                 "SELECT request_id, body, receives FROM async_queue WHERE dead = 0 AND available_at <= ? "
-                "AND (lease_until IS NULL OR lease_until <= ?) ORDER BY available_at, enqueued_at LIMIT 1",
-                (at, at),
+                "AND (lease_until IS NULL OR lease_until <= ?) AND (expires_at IS NULL OR expires_at > ?) "
+                "ORDER BY available_at, enqueued_at LIMIT 1",
+                (at, at, at),
             ).fetchone()
             if row is None:
                 return None
