@@ -150,8 +150,10 @@ class SSMCallbackSecrets(CallbackSecrets):
         from aws_lambda_powertools.utilities.parameters import SSMProvider
         from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
-        if self._provider is None:
-            self._provider = SSMProvider()
+        if self._provider is None:  # on the process's shared client (endpoint, retries and timeouts)
+            from mastra import aws
+
+            self._provider = SSMProvider(boto3_client=aws.client("ssm"))
         name = f"{self.prefix}{tenant_id}"
         try:
             value = self._provider.get(name, decrypt=True, max_age=self.max_age)
