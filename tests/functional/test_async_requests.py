@@ -385,11 +385,15 @@ def test_on_aws_a_public_https_url_is_accepted_and_rechecked_before_delivery(tmp
     )
 
 
-def test_locally_https_goes_anywhere_and_http_only_to_loopback() -> None:
-    assert check_callback_url("https://hooks.example.com/x", public=False, resolver=_resolver([]))
-    assert check_callback_url("http://localhost:8080/x", public=False, resolver=_resolver(["127.0.0.1", "::1"]))
-    with pytest.raises(InvalidRequestError, match="loopback"):
-        check_callback_url("http://hooks.example.com/x", public=False, resolver=_resolver(["93.184.216.34"]))
+def test_locally_https_goes_anywhere_and_http_only_to_loopback_without_a_dns_lookup() -> None:
+    def no_dns(host: str, port: int) -> list[str]:
+        raise AssertionError(f"resolved {host}")
+
+    for url in ("https://hooks.example.com/x", "http://localhost:8080/x", "http://127.0.0.2/x", "http://[::1]:9/x"):
+        assert check_callback_url(url, public=False, resolver=no_dns) == url
+    for url in ("http://hooks.example.com/x", "http://10.0.0.1/x", "http://[fe80::1]/x"):
+        with pytest.raises(InvalidRequestError, match="loopback"):
+            check_callback_url(url, public=False, resolver=no_dns)
 
 
 def test_the_queue_is_local_by_default(runtime: Runtime) -> None:

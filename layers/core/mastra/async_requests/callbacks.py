@@ -3,8 +3,8 @@
 URL rules. On AWS (``public``): https only, and every address the host resolves to must be a
 public one (no private, loopback, link-local - the instance metadata endpoint -, shared, reserved
 or multicast addresses), checked when the request is accepted and again before each delivery (a
-DNS answer may change meanwhile). Locally (``loopback_http``): https anywhere, or http to a
-loopback address (a receiver on the developer's machine). Redirects are never followed: a
+DNS answer may change meanwhile). Locally: https anywhere, or http to a loopback address or
+``localhost`` (a receiver on the developer's machine; no DNS lookup is made to decide). Redirects are never followed: a
 redirect could lead past the address check.
 
 Delivery: ``POST`` of the status record as JSON with ``Mastra-Signature`` (``mastra.security.signing``),
@@ -75,7 +75,16 @@ def check_callback_url(url: str, *, public: bool, resolver: Resolver = resolve) 
         raise refuse("credentials in the URL are not allowed (authenticate by the signature)")
     if public and scheme != "https":
         raise refuse("only https URLs are called back")
-    if not public and scheme == "https":
+    if not public:
+        if scheme == "https":
+            return url
+        # http: a loopback literal or "localhost" only, decided without a DNS lookup.
+        try:
+            loopback = host.lower() in ("localhost", "localhost.") or _address(host).is_loopback
+        except ValueError:
+            loopback = False
+        if not loopback:
+            raise refuse("http callbacks must go to a loopback address (use https for other hosts)")
         return url
     try:
         addresses = [_address(a) for a in resolver(host, port or (443 if scheme == "https" else 80))]
@@ -83,10 +92,6 @@ def check_callback_url(url: str, *, public: bool, resolver: Resolver = resolve) 
         raise refuse(f"cannot resolve {host!r} ({exc})") from None
     if not addresses:
         raise refuse(f"{host!r} resolves to no address")
-    if not public:
-        if not all(a.is_loopback for a in addresses):
-            raise refuse("http callbacks must go to a loopback address (use https for other hosts)")
-        return url
     for address in addresses:
         if not address.is_global or address.is_multicast:
             kind = (
