@@ -18,6 +18,7 @@ PUBLIC = ["/healthz", "/docs", "/openapi.json", "/redoc", "/ui", "/ui/app.js", "
 #: The scope each route needs; a route missing here fails test_every_route_needs_its_scope.
 SCOPE_OF_PREFIX = {
     "/v1/chat": "chat",
+    "/v1/requests": "chat",
     "/v1/agents": "chat",
     "/v1/feedback": "feedback",
     "/v1/threads": "memory",

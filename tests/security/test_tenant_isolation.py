@@ -6,6 +6,7 @@ its own tenant, and A's data is unchanged afterwards."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +31,14 @@ class World:
     request: str
     key_id: str
     b_chats: list[str] = field(default_factory=list)
+    queued: str = ""  # an async request of A's (POST /v1/requests)
+
+
+def answered(client: TestClient, request_id: str) -> None:
+    deadline = time.monotonic() + 30
+    while client.get(f"/v1/requests/{request_id}").json()["status"] not in ("succeeded", "failed"):
+        assert time.monotonic() < deadline, "the queued request was never answered"
+        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -52,7 +61,18 @@ def world(runtime: Runtime) -> World:
     key = a.post("/v1/keys", json={"name": "svc", "scopes": ["chat"]})
     assert key.status_code == 201
     messages = a.get(f"/v1/threads/{chat['thread_id']}/messages").json()["items"]
-    return World(a, b, chat["thread_id"], messages[0]["message_id"], chat["request_id"], key.json()["key_id"])
+    queued = a.post("/v1/requests", json={"message": f"later: my name is {SECRET}", "user_id": "ana"})
+    assert queued.status_code == 202, queued.text
+    answered(a, queued.json()["request_id"])  # by the background worker: A's data is then at rest
+    return World(
+        a,
+        b,
+        chat["thread_id"],
+        messages[0]["message_id"],
+        chat["request_id"],
+        key.json()["key_id"],
+        queued=queued.json()["request_id"],
+    )
 
 
 def snapshot(w: World) -> dict[str, Any]:
@@ -70,6 +90,7 @@ def snapshot(w: World) -> dict[str, Any]:
         "label": a.get("/v1/prompts/banking/labels/tenant-a").json(),
         "stats": a.get("/v1/stats", params={"by": "agent"}).json()["groups"],
         "audit": a.get("/v1/audit").json(),
+        "queued": a.get(f"/v1/requests/{w.queued}").json(),
     }
     assert SECRET in str(views["messages"]) and views["threads"]["items"] and views["feedback"]["feedback"]
     return views
@@ -107,6 +128,7 @@ def own_erasure(r: Response, w: World) -> None:
     # B's own "ana" (its chat, its profile) goes; A's "ana" stays (the snapshot after proves it).
     assert r.status_code == 200 and r.json()["threads"] == len(w.b_chats), r.text
     assert r.json()["messages"] == 2 * len(w.b_chats), r.text
+    assert w.b.get("/v1/threads", params={"user_id": "ana"}).json()["items"] == []
 
 
 def shared_agents(r: Response, w: World) -> None:
@@ -141,6 +163,14 @@ def own_chat(r: Response, w: World) -> None:
     # thread id names nothing of A's, and recall finds none of A's messages or profile.
     assert r.status_code == 200, r.text
     w.b_chats.append(r.json()["request_id"])
+    no_secret(r)
+
+
+def own_queued(r: Response, w: World) -> None:
+    assert r.status_code == 202 and r.json()["request_id"] != w.queued, r.text
+    assert w.a.get(f"/v1/requests/{r.json()['request_id']}").status_code == 404  # B's, invisible to A
+    answered(w.b, r.json()["request_id"])
+    w.b_chats.append(r.json()["request_id"])  # B's own: its thread goes with B's erasure below
     no_secret(r)
 
 
@@ -202,6 +232,8 @@ def cases(w: World) -> dict[tuple[str, str], tuple[dict[str, Any], Callable[[Res
             {"json": {"message": "what is my name? what did I ask before?", "user_id": "ana", "thread_id": t}},
             own_chat,
         ),
+        ("GET", "/v1/requests/{request_id}"): ({"url": f"/v1/requests/{w.queued}"}, refused(404)),
+        ("POST", "/v1/requests"): ({"json": {"message": "how do I transfer money?", "user_id": "ana"}}, own_queued),
         ("DELETE", "/v1/users/{user_id}"): ({"url": "/v1/users/ana"}, own_erasure),
     }
 

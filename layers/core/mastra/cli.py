@@ -415,6 +415,9 @@ def build_parser() -> argparse.ArgumentParser:
     from mastra.stats.cli import add_commands as add_stats_commands
 
     add_stats_commands(sub)
+    from mastra.async_requests.cli import add_commands as add_requests_commands
+
+    add_requests_commands(sub)
     p = sub.add_parser("retrain", help="retrain a model from feedback (the retraining state machine, locally)")
     p.add_argument("action", nargs="?", choices=["run", "asl"], default="run", help="asl: its Step Functions document")
     p.add_argument("--kind", default="router", help="the model kind (router)")

@@ -22,6 +22,7 @@ from mastra.settings import Settings, get_settings
 if TYPE_CHECKING:
     from mastra.agents.agentset import AgentSet
     from mastra.agents.executor import AgentExecutor
+    from mastra.async_requests import AsyncRequests
     from mastra.cache import CacheStore
     from mastra.encoder import MessageEncoder
     from mastra.events import EventPublisher
@@ -327,6 +328,13 @@ class Runtime:
         return Idempotency(persistence_layer(s, self.store), ttl_s=s.idempotency_ttl_s, lease_s=s.idempotency_lease_s)
 
     @component
+    def async_requests(self) -> AsyncRequests:
+        """Queued requests (POST /v1/requests): their status records, queue and callbacks."""
+        from mastra.async_requests import AsyncRequests
+
+        return AsyncRequests.for_runtime(self)
+
+    @component
     def registry(self) -> ModelRegistry:
         """Model versions in the store; artifacts in the artifacts bucket (AWS) or the data dir."""
         from mastra.registry import LocalArtifacts, ModelRegistry, S3Artifacts
@@ -447,10 +455,21 @@ class Runtime:
 
     def chat(self, request: ChatRequest, *, tenant_id: str | None = None) -> ChatResponse:
         """Run one request through the pipeline (locally, in-process) and return the response."""
+        started = time.perf_counter()  # the total includes admission (the thread's owner and budget)
+        return self.run(self.new_request(request, tenant_id=tenant_id), started=started)
+
+    def run(self, context: RequestContext, *, resume: bool = False, started: float | None = None) -> ChatResponse:
+        """Run an admitted request through the pipeline. ``resume``: the request may have run before
+        (a redelivered queue message): if its turn is stored, that response is returned and nothing
+        runs again (one read; the synchronous path skips it)."""
         from mastra.workflow import ExecutionFailed
 
-        started = time.perf_counter()
-        context = self.new_request(request, tenant_id=tenant_id)
+        if resume:
+            stored = self._stored_response(context)
+            if stored is not None:
+                return stored
+        if started is None:
+            started = time.perf_counter()
         try:
             output = self.pipeline.run({"request": context.model_dump()})
         except ExecutionFailed as exc:

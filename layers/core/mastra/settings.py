@@ -143,6 +143,29 @@ class Settings(BaseModel):
     idempotency_table_name: str = Field(
         "mastra-idempotency", min_length=3, max_length=255, description="DynamoDB table of idempotency records."
     )
+    # ---- async requests (mastra.async_requests) ----
+    requests_queue: Literal["local", "sqs"] = Field(
+        "local", description="Where POST /v1/requests queues work: the embedded queue (a worker thread) or SQS."
+    )
+    requests_queue_url: str | None = Field(None, description="SQS queue of async requests (requests_queue=sqs).")
+    requests_max_receives: int = Field(
+        3, ge=1, le=20, description="Runs of a queued request before it fails (SQS: the queue's maxReceiveCount)."
+    )
+    requests_lease_s: float = Field(
+        300.0, gt=0, description="Embedded queue: a claimed request is re-run if its worker has not finished by then."
+    )
+    requests_workers: int = Field(2, ge=1, le=32, description="Embedded queue: worker threads of `mastra serve`.")
+    callback_secrets: Literal["local", "ssm"] = Field(
+        "local", description="Callback signing secrets: files under <home>/callback-secrets, or SSM SecureStrings."
+    )
+    callback_secret_prefix: str = Field(
+        "/mastra/callback-secret/", description="SSM parameter of a tenant's callback secret: <prefix><tenant>."
+    )
+    callback_attempts: int = Field(4, ge=1, le=10, description="Deliveries of a callback tried before it fails.")
+    callback_timeout_s: float = Field(5.0, gt=0, le=60, description="Per callback delivery attempt.")
+    event_bus_name: str | None = Field(
+        None, description="EventBridge bus the event consumer forwards pipeline events to (none: not forwarded)."
+    )
     log_level: str = "INFO"
 
     @model_validator(mode="after")
@@ -151,6 +174,8 @@ class Settings(BaseModel):
             raise ValueError("MASTRA_EVENTS=sqs needs MASTRA_EVENTS_QUEUE_URL")
         if self.pipeline == "stepfunctions" and not self.pipeline_arn:
             raise ValueError("MASTRA_PIPELINE=stepfunctions needs MASTRA_PIPELINE_ARN")
+        if self.requests_queue == "sqs" and not self.requests_queue_url:
+            raise ValueError("MASTRA_REQUESTS_QUEUE=sqs needs MASTRA_REQUESTS_QUEUE_URL")
         return self
 
     @property
