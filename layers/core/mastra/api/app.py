@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from mastra import __version__
 from mastra.api import errors
-from mastra.api.routes import agents, chat, feedback, health, memory, prompts, stats, ui
+from mastra.api.routes import agents, chat, feedback, health, memory, privacy, prompts, stats, ui
 from mastra.runtime import Runtime, get_runtime
 
 
@@ -19,7 +19,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     )
     app.state.runtime = runtime or get_runtime()
     errors.install(app)
-    for module in (chat, agents, prompts, memory, health, stats, feedback):
+    for module in (chat, agents, prompts, memory, health, stats, feedback, privacy):
         app.include_router(module.router)
     app.include_router(ui.router)  # the console page at /ui
     return app

@@ -123,9 +123,13 @@ def recognise_national_id(text: str) -> list[Span]:
 
 # ---- IP addresses ------------------------------------------------------------------------------------
 _IPV4 = re.compile(r"(?<![\w.-])(?:\d{1,3}\.){3}\d{1,3}(?:/\d{1,2})?(?![\w-]|\.\d)")
-_IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?:%\w+)?(?:/\d{1,3})?(?![\w:])")
+_IPV6 = re.compile(
+    r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?:%\w+)?(?:/\d{1,3})?(?![\w:])"
+)
 #: A dotted quad right after these is a version or build number, not an address.
-_VERSION = re.compile(r"(?i)(?:\bv|\bversion|\bver\.?|\brelease|\bbuild|\bupdate|\bfirmware|\bpatch|\bsdk|\bapi)\s*:?\s*$")
+_VERSION = re.compile(
+    r"(?i)(?:\bv|\bversion|\bver\.?|\brelease|\bbuild|\bupdate|\bfirmware|\bpatch|\bsdk|\bapi)\s*:?\s*$"
+)
 
 
 def recognise_ip(text: str) -> list[Span]:
@@ -142,7 +146,11 @@ def recognise_ip(text: str) -> list[Span]:
     for m in _IPV6.finditer(text):
         value = m.group(0).rstrip(":") if not m.group(0).endswith("::") else m.group(0)
         address = value.split("/")[0].split("%")[0]
-        if address.count(":") < 2 or not re.search(r"[0-9A-Fa-f]", address) or re.fullmatch(r"[\d:]+", address) and "::" not in address:
+        if (
+            address.count(":") < 2
+            or not re.search(r"[0-9A-Fa-f]", address)
+            or (re.fullmatch(r"[\d:]+", address) and "::" not in address)
+        ):
             continue  # times (12:30:45) and bare colons
         try:
             ipaddress.IPv6Address(address)
