@@ -8,7 +8,6 @@ is never hinted: masking one redacts it.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from mastra.privacy.detect import detect
@@ -20,12 +19,13 @@ def placeholder(entity_type: str) -> str:
     return f"[{entity_type}]"
 
 
-def _keep_last_digits(value: str, keep: int = 4) -> str:
-    """Every digit but the last ``keep`` starred, separators kept: ``**** **** **** 1111``."""
-    total = sum(ch.isdigit() for ch in value)
+def _keep_last_digits(value: str, keep: int = 4, *, alnum: bool = False) -> str:
+    """Every digit (or letter and digit) but the last ``keep`` starred, separators kept: ``**** **** **** 1111``."""
+    hides = str.isalnum if alnum else str.isdigit
+    total = sum(hides(ch) for ch in value)
     out, seen = [], 0
     for ch in value:
-        if ch.isdigit():
+        if hides(ch):
             seen += 1
             out.append(ch if seen > total - keep else "*")
         else:
@@ -41,9 +41,9 @@ def mask(value: str, span: Span) -> str:
     if t in (CREDIT_CARD, PHONE, SSN):
         return _keep_last_digits(value)
     if t == IBAN:
-        return value[:2] + re.sub(r"[A-Za-z0-9]", "*", value[2:-4]) + value[-4:]
+        return value[:2] + _keep_last_digits(value[2:], alnum=True)
     if t == NATIONAL_ID:
-        return re.sub(r"[A-Za-z0-9]", "*", value[:-3]) + value[-3:]
+        return _keep_last_digits(value, 3, alnum=True)
     if t == IP_ADDRESS and span.kind == "ipv4":
         a, b, *_ = value.split(".")
         return f"{a}.{b}.*.*"

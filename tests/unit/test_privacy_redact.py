@@ -1,0 +1,105 @@
+"""Redaction modes, the policy model, the evaluation's counting and the logging safety net."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from mastra.privacy import PrivacyPolicy, Span, redact, redact_text
+from mastra.privacy.evaluate import evaluate
+from mastra.privacy.logs import RedactingFilter, install
+
+TEXT = (
+    "Mail jane.doe@example.com, call +44 20 7946 0958, card 4111 1111 1111 1111, ip 192.168.1.24, "
+    "key AKIAIOSFODNN7EXAMPLE"
+)
+
+
+def test_the_default_redacts_every_type_with_placeholders() -> None:
+    out = redact(TEXT)
+    assert out.text == "Mail [EMAIL], call [PHONE], card [CREDIT_CARD], ip [IP_ADDRESS], key [SECRET]"
+    assert out.counts() == {"EMAIL": 1, "PHONE": 1, "CREDIT_CARD": 1, "IP_ADDRESS": 1, "SECRET": 1}
+
+
+def test_mask_keeps_a_hint_and_allow_keeps_the_value() -> None:
+    policy = PrivacyPolicy(default="mask", modes={"PHONE": "allow"})
+    out = redact_text(TEXT, policy)
+    assert "j***@example.com" in out and "**** **** **** 1111" in out and "192.168.*.*" in out
+    assert "+44 20 7946 0958" in out  # allowed
+    assert "[SECRET]" in out and "AKIA" not in out  # a secret is never hinted
+    ssn = redact_text("SSN 536-90-4399, IBAN DE89 3704 0044 0532 0130 00", policy)
+    assert ssn == "SSN ***-**-4399, IBAN DE** **** **** **** **30 00"
+
+
+def test_a_policy_refuses_unknown_types_and_modes() -> None:
+    with pytest.raises(ValidationError):
+        PrivacyPolicy(modes={"SHOE_SIZE": "redact"})
+    with pytest.raises(ValidationError):
+        PrivacyPolicy(modes={"EMAIL": "encrypt"})  # type: ignore[dict-item]
+
+
+def test_text_without_personal_data_is_returned_unchanged() -> None:
+    text = "Transfers take 1 to 3 business days; fees are 2.5% (version 1.2.3.4)."
+    assert redact_text(text) == text
+
+
+# ---- evaluation ----------------------------------------------------------------------------------------
+def test_evaluation_counts_overlaps_per_type() -> None:
+    rows = [
+        {"text": "a", "spans": [{"start": 0, "end": 10, "type": "PHONE"}, {"start": 20, "end": 30, "type": "EMAIL"}]},
+        {"text": "b", "spans": []},
+    ]
+    preds = {
+        "a": [Span(5, 12, "PHONE"), Span(40, 45, "PHONE"), Span(20, 30, "IBAN")],  # 1 TP, 1 FP; IBAN FP; EMAIL FN
+        "b": [Span(0, 3, "SSN")],
+    }
+    result = evaluate(rows, lambda text: preds[text])
+    assert result["PHONE"] == {"precision": 0.5, "recall": 1.0, "f1": 0.6667, "n": 1, "predicted": 2}
+    assert result["EMAIL"]["recall"] == 0.0 and result["EMAIL"]["precision"] == 0.0 and result["EMAIL"]["n"] == 1
+    assert result["IBAN"]["precision"] == 0.0 and result["SSN"]["n"] == 0
+
+
+def test_the_development_set_meets_the_targets() -> None:
+    from mastra.privacy.evaluate import load_rows
+
+    rows = load_rows(Path(__file__).resolve().parents[1] / "data" / "pii_dev.jsonl")
+    assert len(rows) >= 300
+    result = evaluate(rows)
+    for t in ("EMAIL", "CREDIT_CARD", "IBAN", "SSN", "IP_ADDRESS"):
+        assert result[t]["n"] >= 30 and result[t]["recall"] >= 0.97 and result[t]["precision"] >= 0.95, (t, result[t])
+    assert result["PHONE"]["n"] >= 60 and result["PHONE"]["f1"] >= 0.85, result["PHONE"]
+
+
+def test_mastra_eval_pii_prints_per_type_metrics(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from mastra.cli import main
+
+    data = tmp_path / "rows.jsonl"
+    text = "Call (415) 555-0198 or mail a@b.io"
+    data.write_text(json.dumps({"text": text, "spans": [{"start": 5, "end": 19, "type": "PHONE"}]}) + "\n")
+    assert main(["eval", "pii", "--data", str(data), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["PHONE"] == {"precision": 1.0, "recall": 1.0, "f1": 1.0, "n": 1, "predicted": 1}
+    assert out["EMAIL"]["precision"] == 0.0 and out["EMAIL"]["n"] == 0  # predicted, not labelled: a false positive
+    assert main(["eval", "pii", "--data", str(data)]) == 0
+    assert "precision" in capsys.readouterr().out
+
+
+# ---- logs ------------------------------------------------------------------------------------------------
+def test_log_records_are_redacted_whatever_logger_or_handler(caplog: pytest.LogCaptureFixture) -> None:
+    install()
+    with caplog.at_level(logging.INFO):
+        logging.getLogger("mastra.anything").info("user %s paid with %s", "ana@example.org", "4111 1111 1111 1111")
+        logging.getLogger("thirdparty").warning("from 203.0.113.9")
+    text = caplog.text
+    assert "ana@example.org" not in text and "4111" not in text and "203.0.113.9" not in text
+    assert "[EMAIL]" in text and "[CREDIT_CARD]" in text and "[IP_ADDRESS]" in text
+
+
+def test_the_filter_redacts_structured_extras_too() -> None:
+    record = logging.LogRecord("svc", logging.INFO, __file__, 1, "hello", None, None)
+    record.user_email = "ana@example.org"
+    assert RedactingFilter().filter(record) and record.user_email == "[EMAIL]"
