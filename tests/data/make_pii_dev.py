@@ -92,6 +92,41 @@ IBAN {IBAN:NL91ABNA0417164300} please.
 Italian IBAN {IBAN:IT60 X054 2811 1010 0000 0123 456}.
 Swiss: {IBAN:CH93 0076 2011 6238 5295 7}.
 My SSN: {SSN:078-05-1121}; the wallet card one was 078-05-1120.
+ok so my number is {PHONE:+1 (917) 555-0143} and my email {EMAIL:tom@acme.io} - thx!!
+dm me on whatsapp {PHONE:+44 7911 123456} or mail <{EMAIL:k.tanaka@example.jp}>
+tel:{PHONE:+14155550198}
+mailto:{EMAIL:billing@shop.example.com}?subject=refund
+The API runs on {IP_ADDRESS:10.0.0.12}:8080 and the docs on port 8000.
+Connect to [{IP_ADDRESS:2001:db8::1}]:443 over TLS.
+MAC 00:1A:2B:3C:4D:5E is the laptop's network card.
+Request id 123e4567-e89b-12d3-a456-426614174000 failed at 12:34:56.
+Commit 9fceb02 fixed it; deployed v2.3.4 on 2024-06-01.
+{"card": "{CREDIT_CARD:5555555555554444}", "cvc": "123", "exp": "12/26"}
+| name | ssn |\n| Bob | {SSN:372-48-1190} |
+Numbers to try: {PHONE:020 7123 4567}, {PHONE:0121 496 0000} or {PHONE:0800 123 4567}.
+Ref: 2024/0032/AB — please quote it when calling.
+I paid £1,234.56 on 14/02/2024 with card ending 1111.
+Temperature 36.6, pulse 72, BP 120/80, weight 70.5 kg.
+Call between 08:00-17:00 on {PHONE:(02) 4567 8901}.
+We're at 221B Baker Street, {LOCATION:London} NW1 6XE.
+Lot 5, Block 12, Unit 304, Phase 2.
+His old number {PHONE:555-0100} is disconnected.
+Score was 3-2-1 after extra time, attendance 45,213.
+Coordinates: 51.5074° N, 0.1278° W.
+The phone model is iPhone 15 and the IMEI is 490154203237518.
+EAN 4006381333931 on the box; UPC 036000291452.
+GitHub token {SECRET:ghp_16C7e42F292c6912E7710c838347Ae178B4a} in the logs, remove it!
+Ping {IP_ADDRESS:172.16.254.1} then {IP_ADDRESS:::ffff:192.0.2.128}.
+Software 4.2.0.1 requires Windows 10.0.19041.
+Her SSN (per the form) is {SSN:501-32-7754}, DOB 1990-01-01.
+Backup codes: 4821-9937, 1183-5520, 7719-0042.
+Transfer ref 00012345678 to sort code 20-00-00, account 55779911.
+Reach {PERSON:Priya} on {PHONE:+91-80-4123-4567} or {PHONE:080 4123 4567}.
+Mi número es {PHONE:+52 1 55 5555 1234}.
+Mein Handy: {PHONE:0151 23456789}.
+Mon portable : {PHONE:07 81 23 45 67}.
+電話番号は{PHONE:03-3456-7890}です。
+Celular: {PHONE:(21) 98765-4321}.
 ssn {SSN:432876543}
 Employee id 432876543 is on the badge.
 Customer since 2014, member no. 1234567890.

@@ -35,6 +35,8 @@ def card_prefix(number: str) -> bool:
         return 14 <= n <= 19
     if number[:2] == "35":
         return 16 <= n <= 19
+    if number[:4] in ("2131", "1800"):  # JCB's older 15-digit ranges
+        return n == 15
     return number[0] in "56" and 12 <= n <= 19  # Discover, UnionPay, Maestro
 
 

@@ -35,17 +35,18 @@ _CANDIDATE = re.compile(
     r"(?<![\w@/+.,$€£¥#-])"
     rf"(?P<num>(?:\+|\b00)?[ \u00a0]?{_GROUP}(?:{_SEP}{_GROUP}){{0,7}})"
     r"(?P<ext>[ \u00a0]*(?:,|;)?[ \u00a0]*(?:x|ext\.?|extn\.?|extension|#)[ \u00a0]*\d{1,6})?"
-    r"(?![\w@]|[.,]\d|[-/]\d)"
+    r"(?![\w@]|[.,:]\d|[-/]\w)",  # not followed by more of a number, a time's ":mm" or an ISBN's "-X"
+    re.ASCII,  # "電話番号は03-3456-7890です": CJK letters are word characters, but not part of the number
 )
 _PHONE_WORDS = re.compile(
     r"(?i)(?:\b(?:call(?:ed|ing)?|phone|ph|tel|telephone|telefon|téléphone|tél|mobile|mob|cell|cellphone|fax|"
     r"whats ?app|sms|text(?:ed)? (?:me|us|him|her)|contact|reach|dial(?:led)?|ring|hotline|helpline|landline|"
-    r"numbers?|numéro|nummer|handy|celular|telefone|móvil|movil|reach (?:me|us) at)\b|☎|📞)"
+    r"numbers?|numéro|nummer|handy|celular|telefone|móvil|movil|reach (?:me|us) at|line|voicemail|answer(?:ed|s)?)\b|☎|📞)"
 )
 _NOT_PHONE_WORDS = re.compile(
     r"(?i)\b(?:order|invoice|inv|ref|reference|account|acct|a/c|iban|id|tracking|zip|postal|postcode|"
     r"po box|serial|isbn|sku|ticket|case|transaction|txn|confirmation|booking|policy|member|customer|"
-    r"card|ssn|routing|sort code|part|model|version|patent|batch|lot|claim|receipt|pin|otp|code|"
+    r"card|ssn|routing|ean|upc|gtin|imei|barcode|sort code|part|model|version|patent|batch|lot|claim|receipt|pin|otp|code|"
     r"no\.? of|total|amount|price|cost|balance|usd|eur|gbp|salary|population|page|pages|vol|isin)"
     r"(?:\s*(?:number|no\.?|nr\.?|num|#|id|code))?(?:\s+(?:is|was|of|:))?\W{0,4}$"
 )
@@ -53,6 +54,7 @@ _DATE = re.compile(
     r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|(?:19|20)\d\d\s?[-/–]\s?(?:19|20)?\d\d|\d{1,2}:\d\d|\d{3}-\d{2}-\d{4}"
     r"|\d{5}-\d{4}"  # a US ZIP+4
 )
+_ISO_DATE = re.compile(r"(?:1[89]|2\d)\d\d[-/.](?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[12]\d|3[01])\b")
 #: North American and similar phone shapes: a possible number written like this is a phone number.
 _PHONE_SHAPE = re.compile(
     r"(?:\+?1[ .-]?)?\(\d{3}\) ?\d{3}[ .-]?\d{4}|(?:\+?1[ .-])?\d{3}([.-])\d{3}\1\d{4}|(?:\+?1 )?\d{3} \d{3} \d{4}"
@@ -85,18 +87,25 @@ def _accept(text: str, start: int, number: str) -> bool:
     n = len(digits(number))
     if not 7 <= n <= 15:
         return False
-    if _DATE.fullmatch(number.strip()) or re.fullmatch(r"\d{1,3}(?:,\d{3})+|\d+\.\d{1,2}", number):
+    if (
+        _DATE.fullmatch(number.strip())
+        or _ISO_DATE.match(number)
+        or re.fullmatch(r"\d{1,3}(?:,\d{3})+|\d+\.\d{1,2}", number)
+    ):
         return False
+    if re.search(r"[ .\-/]\d$", number):
+        return False  # no phone number ends in a one-digit group: an ISBN's or a reference's check digit
     if _NOT_PHONE_WORDS.search(before) or _IBAN_HEAD.search(before):
         return False
-    spoken = bool(_PHONE_WORDS.search(before))
+    after = text[start + len(number) : start + len(number) + 40]
+    spoken = bool(_PHONE_WORDS.search(before) or _PHONE_WORDS.search(after))
     international = number.startswith(("+", "00"))
     separated = bool(re.search(r"[ \u00a0.\-/()]", number.strip()))
     valid, possible = _judge(number)
     if not possible:
         return False
-    if international:
-        return valid or separated or spoken
+    if international:  # "+" and a country code: a phone number if its length is right for that country
+        return True
     if not separated:  # bare digits: a phone word, or a trunk-prefixed valid national number
         return spoken or (valid and number.startswith("0") and n >= 10)
     if valid:
@@ -119,7 +128,9 @@ def recognise_phone(text: str) -> list[Span]:
         if len(digits(number)) > 15:
             continue  # longer than any phone number: a card, account or tracking number (no part of it either)
         # The whole candidate, then without trailing groups ("0958 24 hours"), then without a leading one.
-        cuts = [(0, len(number))] + [(0, g.start()) for g in reversed(list(_SPLIT.finditer(number)))]
+        # Only at spaces: groups joined by a dash or dot are one token ("1-64737-828-1", an ISBN).
+        spaces = [g for g in _SPLIT.finditer(number) if not g.group(0).strip()]
+        cuts = [(0, len(number))] + [(0, g.start()) for g in reversed(spaces)]
         first = _SPLIT.search(number)
         if first is not None:
             cuts.append((first.end(), len(number)))

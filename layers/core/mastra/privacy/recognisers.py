@@ -36,12 +36,20 @@ def recognise_email(text: str) -> list[Span]:
 
 # ---- payment cards -----------------------------------------------------------------------------------
 # 12-19 digits in groups of 4 (or 4-6-5 for Amex) with one consistent separator, or unbroken.
-_CARD = re.compile(r"(?<![\w.,-])(?:\d{4}([ -]?)(?:\d{4}\1){1,3}\d{1,4}|\d{4}([ -]?)\d{6}\2\d{4,5})(?![\w-]|[.,]\d)")
+_CARD = re.compile(
+    r"(?<![\w.,-])(?:\d{4}([ -]?)(?:\d{4}\1){1,3}\d{1,4}|\d{4}([ -]?)\d{6}\2\d{4,5})(?![\w-]|[.,]\d)", re.ASCII
+)
+
+
+#: Luhn-checked numbers that are not cards: IMEIs, and barcodes a tenth of which pass Luhn by chance.
+_NOT_CARD = re.compile(r"(?i)\b(?:imei|ean|upc|gtin|isbn|barcode|tracking)\b\W{0,3}(?:\w+\W{1,3}){0,2}$")
 
 
 def recognise_card(text: str) -> list[Span]:
     found = []
     for m in _CARD.finditer(text):
+        if _NOT_CARD.search(text[max(0, m.start() - 30) : m.start()]):
+            continue
         number = checks.digits(m.group(0))
         if 12 <= len(number) <= 19 and checks.luhn(number) and checks.card_prefix(number) and len(set(number)) > 1:
             found.append(Span(m.start(), m.end(), CREDIT_CARD))
@@ -72,7 +80,7 @@ def recognise_iban(text: str) -> list[Span]:
 
 
 # ---- US SSN ------------------------------------------------------------------------------------------
-_SSN = re.compile(r"(?<![\w.,/-])(\d{3})([- .]?)(\d{2})\2(\d{4})(?![\w-]|[.,/]\d)")
+_SSN = re.compile(r"(?<![\w.,/-])(\d{3})([- .]?)(\d{2})\2(\d{4})(?![\w-]|[.,/]\d)", re.ASCII)
 _SSN_CONTEXT = re.compile(r"(?i)\b(?:ssn|ssns|social security|social sec|ss#|ss no|taxpayer|tin|itin)\b")
 
 
@@ -122,13 +130,15 @@ def recognise_national_id(text: str) -> list[Span]:
 
 
 # ---- IP addresses ------------------------------------------------------------------------------------
-_IPV4 = re.compile(r"(?<![\w.-])(?:\d{1,3}\.){3}\d{1,3}(?:/\d{1,2})?(?![\w-]|\.\d)")
+_IPV4 = re.compile(r"(?<![\w.-])(?:\d{1,3}\.){3}\d{1,3}(?:/\d{1,2})?(?![\w-]|\.\d)", re.ASCII)
 _IPV6 = re.compile(
-    r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?:%\w+)?(?:/\d{1,3})?(?![\w:])"
+    r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?:%\w+)?(?:/\d{1,3})?(?![\w:])",
+    re.ASCII,
 )
 #: A dotted quad right after these is a version or build number, not an address.
 _VERSION = re.compile(
-    r"(?i)(?:\bv|\bversion|\bver\.?|\brelease|\bbuild|\bupdate|\bfirmware|\bpatch|\bsdk|\bapi)\s*:?\s*$"
+    r"(?i)(?:\bv|\bversion|\bver\.?|\brelease|\bbuild|\bupdate|\bfirmware|\bpatch|\bsdk|\bapi|\bsoftware|\bdriver|"
+    r"\bkernel|\bwindows|\bios|\bandroid|\bchrome|\bfirefox|\bpython|\bnode|\bjava|\bapp|\bpackage)\s*:?\s*$"
 )
 
 
