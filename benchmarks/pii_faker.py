@@ -127,8 +127,8 @@ def generate(n: int, seed: int = 13) -> list[dict[str, object]]:
             out.append({"text": rng.choice(NEGATIVE).format(**values), "spans": []})
             continue
         value = {
-            "PHONE": lambda: f.phone_number(),
-            "EMAIL": lambda: f.email(),
+            "PHONE": f.phone_number,
+            "EMAIL": f.email,
             "CREDIT_CARD": lambda: us.credit_card_number(),
             "IBAN": lambda: fakers[rng.choice(["en_GB", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL"])].iban(),
             "SSN": lambda: us.ssn(),

@@ -41,12 +41,14 @@ _CANDIDATE = re.compile(
 _PHONE_WORDS = re.compile(
     r"(?i)(?:\b(?:call(?:ed|ing)?|phone|ph|tel|telephone|telefon|téléphone|tél|mobile|mob|cell|cellphone|fax|"
     r"whats ?app|sms|text(?:ed)? (?:me|us|him|her)|contact|reach|dial(?:led)?|ring|hotline|helpline|landline|"
-    r"numbers?|numéro|nummer|handy|celular|telefone|móvil|movil|reach (?:me|us) at|line|voicemail|answer(?:ed|s)?)\b|☎|📞)"
+    r"numbers?|numéro|nummer|handy|celular|telefone|móvil|movil|reach (?:me|us) at|line|voicemail|"
+    r"answer(?:ed|s)?)\b|☎|📞)"
 )
 _NOT_PHONE_WORDS = re.compile(
     r"(?i)\b(?:order|invoice|inv|ref|reference|account|acct|a/c|iban|id|tracking|zip|postal|postcode|"
     r"po box|serial|isbn|sku|ticket|case|transaction|txn|confirmation|booking|policy|member|customer|"
-    r"card|ssn|routing|ean|upc|gtin|imei|barcode|sort code|part|model|version|patent|batch|lot|claim|receipt|pin|otp|code|"
+    r"card|ssn|routing|ean|upc|gtin|imei|barcode|sort code|part|model|version|patent|batch|lot|claim|receipt|"
+    r"pin|otp|code|"
     r"no\.? of|total|amount|price|cost|balance|usd|eur|gbp|salary|population|page|pages|vol|isin)"
     r"(?:\s*(?:number|no\.?|nr\.?|num|#|id|code))?(?:\s+(?:is|was|of|:))?\W{0,4}$"
 )
