@@ -99,7 +99,28 @@ def test_log_records_are_redacted_whatever_logger_or_handler(caplog: pytest.LogC
     assert "[EMAIL]" in text and "[CREDIT_CARD]" in text and "[IP_ADDRESS]" in text
 
 
+def test_tracebacks_are_redacted(caplog: pytest.LogCaptureFixture) -> None:
+    install()
+    try:
+        raise ValueError("bad card 4111 1111 1111 1111")
+    except ValueError:
+        logging.getLogger("mastra.x").exception("failed")
+    assert "4111" not in caplog.text and "[CREDIT_CARD]" in caplog.text
+
+
 def test_the_filter_redacts_structured_extras_too() -> None:
     record = logging.LogRecord("svc", logging.INFO, __file__, 1, "hello", None, None)
     record.user_email = "ana@example.org"
     assert RedactingFilter().filter(record) and record.user_email == "[EMAIL]"
+
+
+def test_a_powertools_logger_redacts_messages_extras_and_appended_keys(capsys: pytest.CaptureFixture[str]) -> None:
+    from aws_lambda_powertools import Logger
+
+    from mastra.privacy.logs import powertools
+
+    logger = powertools(Logger(service="privacy-test"))
+    logger.append_keys(client_ip="203.0.113.9")
+    logger.info("user ana@example.org", extra={"card": "4111 1111 1111 1111"})
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert line["message"] == "user [EMAIL]" and line["card"] == "[CREDIT_CARD]" and line["client_ip"] == "[IP_ADDRESS]"

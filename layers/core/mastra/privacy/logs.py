@@ -25,6 +25,8 @@ def _clean(record: logging.LogRecord) -> None:
     cleaned = redact_text(message)
     if cleaned != message:
         record.msg, record.args = cleaned, None
+    if record.exc_info and not record.exc_text:  # a traceback's messages may quote user input too
+        record.exc_text = redact_text(logging.Formatter().formatException(record.exc_info))
 
 
 class RedactingFilter(logging.Filter):
@@ -57,7 +59,22 @@ def install() -> None:
     _installed = True
 
 
+def _redact_values(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, dict):
+        return {k: _redact_values(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redact_values(v) for v in value]
+    return value
+
+
 def powertools(logger: Any) -> Any:
-    """``logger`` (a Powertools ``Logger``) with a ``RedactingFilter``; returns it."""
+    """``logger`` (a Powertools ``Logger``) with a ``RedactingFilter`` and its formatter's output
+    redacted too (keys from ``append_keys`` live in the formatter, past any filter); returns it."""
     logger.addFilter(RedactingFilter())
+    formatter = getattr(logger, "registered_formatter", None)
+    serialize = getattr(formatter, "serialize", None)
+    if serialize is not None:
+        formatter.serialize = lambda log: serialize(_redact_values(log))  # type: ignore[union-attr]
     return logger
