@@ -124,3 +124,24 @@ def test_a_powertools_logger_redacts_messages_extras_and_appended_keys(capsys: p
     logger.info("user ana@example.org", extra={"card": "4111 1111 1111 1111"})
     line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert line["message"] == "user [EMAIL]" and line["card"] == "[CREDIT_CARD]" and line["client_ip"] == "[IP_ADDRESS]"
+
+
+def test_mastra_privacy_set_show_and_reset(capsys: pytest.CaptureFixture[str]) -> None:
+    from mastra.cli import main
+    from mastra.runtime import get_runtime
+
+    get_runtime.cache_clear()
+    try:
+        assert main(["privacy", "set", "EMAIL=mask", "phone=allow", "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["modes"] == {
+            **{t: "redact" for t in ("CREDIT_CARD", "IBAN", "SSN", "NATIONAL_ID", "IP_ADDRESS", "SECRET")},
+            "EMAIL": "mask",
+            "PHONE": "allow",
+        }
+        assert main(["privacy", "set", "EMAIL=encrypt"]) == 2
+        assert "TYPE=MODE" in capsys.readouterr().err
+        assert main(["privacy", "reset", "--json"]) == 0
+        assert set(json.loads(capsys.readouterr().out)["modes"].values()) == {"redact"}
+    finally:
+        get_runtime().store.close()
+        get_runtime.cache_clear()

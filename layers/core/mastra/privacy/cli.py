@@ -71,9 +71,7 @@ def cmd_reset(args: argparse.Namespace) -> int:
 
     rt = get_runtime()
     tenant = args.tenant or rt.settings.tenant_id
-    rt.privacy.store.delete_policy(tenant)
-    rt.privacy._cache.pop(tenant, None)
-    _show(rt.privacy.policy(tenant), args.json)
+    _show(rt.privacy.reset(tenant), args.json)
     return 0
 
 

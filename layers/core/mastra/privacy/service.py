@@ -52,6 +52,13 @@ class PrivacyService:
             self._cache.pop(policy.tenant_id, None)
         return policy
 
+    def reset(self, tenant_id: str) -> PrivacyPolicy:
+        """Back to the default (redact everything)."""
+        self.store.delete_policy(tenant_id)
+        with self._lock:
+            self._cache.pop(tenant_id, None)
+        return self.policy(tenant_id)
+
     def apply(self, tenant_id: str, text: str) -> Redaction:
         return redact(text, self.policy(tenant_id))
 
