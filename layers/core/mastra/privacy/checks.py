@@ -37,6 +37,8 @@ def card_prefix(number: str) -> bool:
         return 16 <= n <= 19
     if number[:4] in ("2131", "1800"):  # JCB's older 15-digit ranges
         return n == 15
+    if number[:4] in ("0604", "6390"):  # Maestro's odd ranges
+        return 12 <= n <= 19
     return number[0] in "56" and 12 <= n <= 19  # Discover, UnionPay, Maestro
 
 
