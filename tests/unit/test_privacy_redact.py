@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -126,22 +127,22 @@ def test_a_powertools_logger_redacts_messages_extras_and_appended_keys(capsys: p
     assert line["message"] == "user [EMAIL]" and line["card"] == "[CREDIT_CARD]" and line["client_ip"] == "[IP_ADDRESS]"
 
 
-def test_mastra_privacy_set_show_and_reset(capsys: pytest.CaptureFixture[str]) -> None:
+def test_mastra_privacy_set_show_and_reset(
+    runtime: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from mastra.cli import main
-    from mastra.runtime import get_runtime
 
-    get_runtime.cache_clear()
-    try:
-        assert main(["privacy", "set", "EMAIL=mask", "phone=allow", "--json"]) == 0
-        assert json.loads(capsys.readouterr().out)["modes"] == {
-            **{t: "redact" for t in ("CREDIT_CARD", "IBAN", "SSN", "NATIONAL_ID", "IP_ADDRESS", "SECRET")},
-            "EMAIL": "mask",
-            "PHONE": "allow",
-        }
-        assert main(["privacy", "set", "EMAIL=encrypt"]) == 2
-        assert "TYPE=MODE" in capsys.readouterr().err
-        assert main(["privacy", "reset", "--json"]) == 0
-        assert set(json.loads(capsys.readouterr().out)["modes"].values()) == {"redact"}
-    finally:
-        get_runtime().store.close()
-        get_runtime.cache_clear()
+    monkeypatch.setattr("mastra.runtime.get_runtime", lambda: runtime)
+    assert main(["privacy", "set", "EMAIL=mask", "phone=allow", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["modes"] == {
+        **{t: "redact" for t in ("CREDIT_CARD", "IBAN", "SSN", "NATIONAL_ID", "IP_ADDRESS", "SECRET")},
+        "EMAIL": "mask",
+        "PHONE": "allow",
+    }
+    assert runtime.privacy.policy("default").mode("EMAIL") == "mask"
+    assert main(["privacy", "set", "EMAIL=encrypt"]) == 2
+    assert "TYPE=MODE" in capsys.readouterr().err
+    assert main(["privacy", "show", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["modes"]["PHONE"] == "allow"
+    assert main(["privacy", "reset", "--json"]) == 0
+    assert set(json.loads(capsys.readouterr().out)["modes"].values()) == {"redact"}
