@@ -18,9 +18,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from mastra import runtime
 from mastra.events.consumer import consume
 from mastra.events.eventbridge import EventBridgeForwarder
+from mastra.privacy import logs as privacy_logs
 from mastra.stats.metrics import NAMESPACE, SERVICE, emit
 
-logger = Logger()
+logger = privacy_logs.powertools(Logger())  # personal data redacted from every record
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 tracer = Tracer()
 processor = BatchProcessor(event_type=EventType.SQS)

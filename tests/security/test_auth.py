@@ -27,6 +27,7 @@ SCOPE_OF_PREFIX = {
     "/v1/stats": "stats",
     "/v1/keys": "admin",
     "/v1/audit": "admin",
+    "/v1/privacy": "admin",
 }
 ADMIN_ONLY = {("PUT", "/v1/prompts/{prompt_id}/labels/{label}")}  # a release reaches every request
 

@@ -58,6 +58,8 @@ def world(runtime: Runtime) -> World:
     assert pv.status_code == 201, pv.text
     label = a.put("/v1/prompts/banking/labels/tenant-a", json={"version": pv.json()["version"], "expect_new": True})
     assert label.status_code == 200, label.text
+    policy = a.put("/v1/privacy", json={"default": "redact", "modes": {"EMAIL": "mask"}})
+    assert policy.status_code == 200, policy.text
     key = a.post("/v1/keys", json={"name": "svc", "scopes": ["chat"]})
     assert key.status_code == 201
     messages = a.get(f"/v1/threads/{chat['thread_id']}/messages").json()["items"]
@@ -91,6 +93,7 @@ def snapshot(w: World) -> dict[str, Any]:
         "stats": a.get("/v1/stats", params={"by": "agent"}).json()["groups"],
         "audit": a.get("/v1/audit").json(),
         "queued": a.get(f"/v1/requests/{w.queued}").json(),
+        "privacy": a.get("/v1/privacy").json(),
     }
     assert SECRET in str(views["messages"]) and views["threads"]["items"] and views["feedback"]["feedback"]
     return views
@@ -166,6 +169,15 @@ def own_chat(r: Response, w: World) -> None:
     no_secret(r)
 
 
+def default_policy(r: Response, w: World) -> None:  # A's policy masks emails; B has never set one
+    assert r.status_code == 200 and r.json()["tenant_id"] == "beta" and r.json()["modes"]["EMAIL"] == "redact", r.text
+
+
+def own_policy(r: Response, w: World) -> None:
+    assert r.status_code == 200 and r.json()["tenant_id"] == "beta" and r.json()["default"] == "allow", r.text
+    assert w.a.get("/v1/privacy").json()["modes"]["EMAIL"] == "mask"
+
+
 def own_queued(r: Response, w: World) -> None:
     assert r.status_code == 202 and r.json()["request_id"] != w.queued, r.text
     assert w.a.get(f"/v1/requests/{r.json()['request_id']}").status_code == 404  # B's, invisible to A
@@ -234,6 +246,8 @@ def cases(w: World) -> dict[tuple[str, str], tuple[dict[str, Any], Callable[[Res
         ),
         ("GET", "/v1/requests/{request_id}"): ({"url": f"/v1/requests/{w.queued}"}, refused(404)),
         ("POST", "/v1/requests"): ({"json": {"message": "how do I transfer money?", "user_id": "ana"}}, own_queued),
+        ("GET", "/v1/privacy"): ({}, default_policy),
+        ("PUT", "/v1/privacy"): ({"json": {"default": "allow"}}, own_policy),
         ("DELETE", "/v1/users/{user_id}"): ({"url": "/v1/users/ana"}, own_erasure),
     }
 

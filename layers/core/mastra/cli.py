@@ -220,7 +220,19 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval_pii(args: argparse.Namespace) -> int:
+    from mastra.privacy.cli import cmd_eval_pii
+
+    return cmd_eval_pii(args)
+
+
+#: ``mastra eval <name>`` for evaluations that are not of a registered model kind.
+EVALUATORS: dict[str, Any] = {"pii": _eval_pii}
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
+    if args.kind in EVALUATORS:
+        return int(EVALUATORS[args.kind](args))
     from mastra.training import service
     from mastra.training.kinds import kind
 
@@ -384,8 +396,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--image", default="", help="the framework container's ECR image URI")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("eval", help="evaluate a model version on labelled rows")
-    p.add_argument("kind", help="the model kind (router or sentiment)")
+    p = sub.add_parser("eval", help="evaluate a model version, or a detector (pii), on labelled rows")
+    p.add_argument("kind", help="a model kind (router or sentiment), or pii")
     p.add_argument("--data", type=Path, required=True, help="labelled rows (JSONL)")
     p.add_argument("--version", type=int, help="the version (default: the champion)")
     p.add_argument("--json", action="store_true")
@@ -450,6 +462,10 @@ def build_parser() -> argparse.ArgumentParser:
     from mastra.security.cli import add_commands as add_key_commands
 
     add_key_commands(sub)
+
+    from mastra.privacy.cli import add_commands as add_privacy_commands
+
+    add_privacy_commands(sub)
     return parser
 
 

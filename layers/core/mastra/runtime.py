@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from mastra.idempotency import Idempotency
     from mastra.memory import MemoryService
     from mastra.optimisation import AgentStatsSource
+    from mastra.privacy import PrivacyService
     from mastra.prompts import PromptService
     from mastra.providers import ModelProvider, ProviderFactory
     from mastra.reflection import HeuristicReflector
@@ -99,6 +100,9 @@ class Runtime:
         self._provider_instances = providers
         self._sleep = sleep
         self._strict_json = strict_json
+        from mastra.privacy import logs
+
+        logs.install()  # the safety net: nothing personal reaches a log record
 
     @component
     def agents(self) -> AgentSet:
@@ -191,7 +195,9 @@ class Runtime:
                 schema.append(WorkingMemorySchema.of(self.agents.registry))
             return schema[0]
 
-        return MemoryService(self.store, working_schema, lambda: self.encoder)
+        return MemoryService(
+            self.store, working_schema, lambda: self.encoder, redact=lambda t, text: self.privacy.inbound(t, text)
+        )
 
     @component
     def prompts(self) -> PromptService:
@@ -301,6 +307,7 @@ class Runtime:
             half_life_h=s.feedback_half_life_h,
             window_h=s.feedback_window_h,
             rephrase_threshold=s.rephrase_threshold,
+            redact=lambda t, text: self.privacy.inbound(t, text),
         )
 
     @component
@@ -333,6 +340,13 @@ class Runtime:
         from mastra.async_requests import AsyncRequests
 
         return AsyncRequests.for_runtime(self)
+
+    @component
+    def privacy(self) -> PrivacyService:
+        """Each tenant's privacy policy (redact / mask / allow per entity type), in the turn store."""
+        from mastra.privacy import PrivacyService, open_policies
+
+        return PrivacyService(open_policies(self.store), ttl_s=self.settings.prompt_ttl_s)
 
     @component
     def registry(self) -> ModelRegistry:
@@ -411,7 +425,7 @@ class Runtime:
         With the Step Functions pipeline, the steps run in their own functions: only the store,
         the publisher and the runner are needed here.
         """
-        names = ["store", "publisher", "pipeline"]
+        names = ["store", "publisher", "pipeline", "privacy"]
         if self.settings.pipeline == "local":
             names += ["encoder", "agents", "router", "sentiment", "reflector", "executor"]
         for name in names:
@@ -448,7 +462,10 @@ class Runtime:
             tenant_id=tenant,
             user_id=request.user_id,
             thread_id=thread_id,
-            message=request.message,
+            # The one entry point of a user's message: redacted here, so the stored turn, its
+            # embedding, the events, the logs, the Step Functions input and the providers never
+            # see what the tenant's privacy policy does not allow.
+            message=self.privacy.inbound(tenant, request.message),
             received_at=time.time(),
             new_thread=request.thread_id is None,
         )

@@ -444,13 +444,26 @@ def build_response(event: dict[str, Any], inp: RememberInput) -> ChatResponse:
     )
 
 
+def _outbound(rt: Runtime, tenant_id: str, response: ChatResponse) -> ChatResponse:
+    """The response with the tenant's privacy policy applied to every answer in it (the answer, each
+    attempt's, each execution's) before it is stored and returned. The user's own data was redacted
+    at the entry; this catches what an agent, a tool or a knowledge base added."""
+    redact = rt.privacy.outbound
+    response.answer = redact(tenant_id, response.answer)
+    for attempt in response.attempts:
+        attempt.answer = redact(tenant_id, attempt.answer)
+    for execution in response.trace.executions:
+        execution.answer = redact(tenant_id, execution.answer)
+    return response
+
+
 def remember(event: dict[str, Any], runtime: Runtime | None = None) -> dict[str, Any]:
     """Store the turn (idempotent on the request id) and return the response."""
     started = time.perf_counter()
     rt = runtime or get_runtime()
     inp = RememberInput.model_validate(event)
     request = inp.request
-    response = build_response(event, inp)
+    response = _outbound(rt, request.tenant_id, build_response(event, inp))
     now = time.time()
     body = response.model_dump()
 

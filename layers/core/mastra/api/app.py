@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from mastra import __version__
 from mastra.api import errors
 from mastra.api.limits import RateLimit
-from mastra.api.routes import agents, chat, feedback, health, keys, memory, prompts, requests, stats, ui
+from mastra.api.routes import agents, chat, feedback, health, keys, memory, privacy, prompts, requests, stats, ui
 from mastra.runtime import Runtime, get_runtime
 
 
@@ -42,7 +42,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.state.runtime = runtime or get_runtime()
     errors.install(app)
     # Authenticated routers spend a rate-limit token per call; /healthz (and /docs, /openapi.json, /ui) do not.
-    for module in (chat, requests, agents, prompts, memory, stats, feedback, keys):
+    for module in (chat, requests, agents, prompts, memory, stats, feedback, keys, privacy):
         app.include_router(module.router, dependencies=[RateLimit])
     app.include_router(health.router)
     app.include_router(ui.router)  # the console page at /ui
