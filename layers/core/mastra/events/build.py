@@ -96,6 +96,7 @@ def events_for_turn(request: RequestContext, response: ChatResponse) -> list[Eve
                 signals=r.signals,
                 retry_agent_id=r.retry_agent_id,
                 chosen=r.chosen,
+                findings=r.findings,
             )
         )
     kept = next((e for e in reversed(trace.executions) if e.agent_id == response.agent), None)

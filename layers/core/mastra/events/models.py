@@ -82,6 +82,9 @@ class ReflectionVerdict(_Event):
     signals: dict[str, float] = Field(default_factory=dict)
     retry_agent_id: str | None = None
     chosen: str = "first"
+    findings: list[str] = Field(
+        default_factory=list, description="Safety findings: 'prompt_injection' (blocked), leaks (kinds only)."
+    )
 
 
 class RequestFailed(_Event):
