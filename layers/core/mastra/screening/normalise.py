@@ -33,9 +33,10 @@ def basic(text: str) -> str:
     return " ".join(_nfkc(text).split())
 
 
-def deleet(text: str) -> str:
-    """``1gn0r3 4ll`` -> ``ignore all`` (only in words that mix letters with leet digits)."""
-    return _LEET_WORD.sub(lambda m: m.group(0).translate(_LEET), text)
+def deleet(text: str, one: str = "i") -> str:
+    """``1gn0r3 4ll`` -> ``ignore all`` (in words that mix letters with leet digits; ``1`` reads as ``one``)."""
+    table = _LEET if one == "i" else {**_LEET, ord("1"): one}
+    return _LEET_WORD.sub(lambda m: m.group(0).translate(table), text)
 
 
 def despace(text: str) -> str:
@@ -78,7 +79,7 @@ def views(text: str) -> list[str]:
     plain = basic(text)
     joined = despace(_nfkc(text))
     out = [plain]
-    for view in (deleet(plain), joined, deleet(joined)):
+    for view in (deleet(plain), deleet(plain, one="l"), joined, deleet(joined)):
         if view not in out:
             out.append(view)
     for hidden in decoded(text):

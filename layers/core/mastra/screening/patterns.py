@@ -31,15 +31,15 @@ _EARLIER = (
 )
 _ORDERS = (
     r"(?:instructions?|instrucshuns|instrctions|prompts?|rules|directives?|guidelines|orders|commands|directions|"
-    r"programming|guardrails|restrictions|constraints|context|tasks?|training|policies|"
-    r"anweisung\w*|befehle|instruktion\w*|regeln|aufgaben?|vorgaben|"
-    r"instrucci\w*|indicaciones|reglas|[óo]rdenes|"
-    r"consignes|r[èe]gles|ordres|"
+    r"programming|guardrails|restrictions|constraints|context|tasks?|training|policies|assignments|guidance|"
+    r"anweisung\w*|befehle|instruktion\w*|regeln|aufgaben?|vorgaben|richtlinien|auftr[äa]ge|"
+    r"instrucci\w*|indicaciones|reglas|[óo]rdenes|directrices|"
+    r"consignes|r[èe]gles|ordres|lignes directrices|"
     r"istruzioni|regole|instru[çc][õo]es|regras|instructies)"
 )
 _ME_AI = r"(?:ai|assistant|chatbot|bot|model|language model|llm|gpt|chatgpt|claude|copilot|agent)"
 _SHOW = (
-    r"(?:reveal|show|print|display|output|repeat|tell|give|leak|dump|spell|write|list|share|copy|paste|"
+    r"(?:reveal|show|print|display|output|repeat|tell|give|leak|dump|spell|write|list|share|copy|paste|quote|"
     r"translate|summari[sz]e|recite|disclose|expose|return|rewrite|embed|what(?:'s| is| are| was| were)|"
     r"zeig\w*|nenne?|gib|verrat\w*|ausgeben|revela\w*|muestra\w*|dime|r[ée]v[èe]le\w*|affiche\w*|montre\w*|"
     r"donne\w*|mostr\w*)"
@@ -47,7 +47,8 @@ _SHOW = (
 #: The prompt itself, named plainly: only with "your"/"the" before it ("what's a system prompt?" is benign).
 _SYSPROMPT = (
     r"(?:your|ur|the|this|its|deine?n?|dein|den|tu|el|ton|votre|tes|seu|o)\s+(?:\w+\s+){0,2}?"
-    r"(?:system ?prompt|system ?message|system instructions|pre-?prompt|systemprompt|systemanweisung\w*)"
+    r"(?:system ?prompt|system ?message|system instructions|pre-?prompt|systemprompt|systemanweisung\w*|"
+    r"setup (?:message|prompt)|developer message)"
 )
 #: The prompt named as hidden or exact: suspicious with any determiner.
 _HIDDEN = (
@@ -114,7 +115,7 @@ RULES: list[Rule] = [
     _r(
         "no_ethics",
         0.8,
-        r"\b(?:no|without(?: any)?|free (?:of|from)|zero|ohne|sin|sans)\s+(?:\w+\s+)?(?:ethical|moral|content|safety)\s*"
+        r"\b(?:no|without(?: any)?|free (?:of|from)|zero|ohne|sin|sans|never (?:given|had|trained with)(?: any)?)\s+(?:\w+\s+)?(?:ethical|moral|content|safety)\s*"
         r"(?:restrictions?|limits|limitations|filters?|censorship|guidelines|rules|boundaries|polic(?:y|ies))\b"
         r"|\b(?:no|without(?: any)?) (?:morals|ethics|censorship|filters?|guardrails)\b|\bohne (?:filter|regeln|einschränkungen)\b"
         r"|\bsin (?:censura|restricciones|reglas)\b|\bsans (?:censure|restrictions?|r[èe]gles|filtres?)\b",
@@ -141,13 +142,15 @@ RULES: list[Rule] = [
         "never_refuse",
         0.8,
         r"\b(?:never|not|cannot|can't|must not|won't|will not|don't) (?:ever )?(?:refuse|decline|say (?:no|i'm sorry|sorry)|"
-        r"reject)\b|\bnever refuses?\b|\balways say yes\b|\banswer (?:every|any|all) (?:question|request|prompt)s? "
+        r"reject)\b|\bnever refuses?\b|\balways say yes\b|\brefuse nothing\b|\banswers all requests\b|\bfollows all instructions\b"
+        r"|\bno matter how (?:dangerous|unethical|illegal|immoral|harmful|offensive)\b|\banswer (?:every|any|all) (?:question|request|prompt)s? "
         r"(?:without|no matter)",
     ),
     _r(
         "stay_in_character",
         0.4,
-        r"\bstay in character\b|\bbreak character\b|\bcompletely absorbed in (?:your|the) role\b|\bin deiner rolle\b",
+        r"\bstay in character\b|\bbreak character\b|\b(?:stay|remain)s? (?:fully |completely )?in (?:their|his|her|your) roles?\b|"
+        r"\bcompletely absorbed in (?:your|the) role\b|\bin deiner rolle\b",
     ),
     _r(
         "policy_named",
@@ -219,11 +222,12 @@ RULES: list[Rule] = [
     _r(
         "your_prompt",
         0.85,
-        rf"\b{_SHOW}\b(?:\s+\S+){{0,3}}?\s+(?:your|ur|deine\w?|tu|tus|ton|tes|votre|vos|seu)\s+(?:\w+\s+){{0,3}}?(?:{_ORDERS}|configuration|config|pre-?prompt|sys prompt|initial configuration)\b",
+        rf"\b{_SHOW}\b(?:\s+\S+){{0,5}}?\s+(?:your|ur|deine\w?|tu|tus|ton|tes|votre|vos|seu)\s+(?:\w+\s+){{0,3}}?(?:{_ORDERS}|configuration|config|pre-?prompt|sys prompt|initial configuration|setup (?:message|prompt)|developer message)\b",
     ),
     _r(
         "what_instructions",
         0.85,
+        r"\beverything you were told\b|\b(?:developer|creator|admin|operator)s? (?:tell|told|instruct\w*|ask\w*) you\b|"
         r"\bwhat (?:instructions|rules|directives) (?:did|were|have) you (?:receive|get|given|been given)\b|\bwhat were you (?:told|instructed) (?:to|before|not)\b",
     ),
     _r(
@@ -255,7 +259,7 @@ RULES: list[Rule] = [
     _r(
         "authority_claim",
         0.6,
-        r"\bi(?:'m| am) (?:the|your|an?) (?:developer|creator|administrator|admin|openai employee|owner)\b.{0,60}\b(?:authori[sz]e|show|print|reveal|disable|order|command)|\bas your (?:administrator|developer|creator|owner)\b|\badmin(?:istrator)? (?:override|command|access granted)\b|\bdeveloper command\b|\bsudo\b.{0,20}\b(?:bypass|mode on|override)",
+        r"\bi(?:'m| am) (?:the|your|an?) (?:developer|creator|administrator|admin|openai employee|owner)\b.{0,60}\b(?:authori[sz]e|show|print|reveal|disable|order|command)|\bas your (?:administrator|developer|creator|owner)\b|\badmin(?:istrator)? (?:override|command|access granted)\b|\bdeveloper command\b|\bsystem override\b|\bsudo\b.{0,20}\b(?:bypass|mode on|override)",
     ),
     # ---- fake turns and system tags ----
     _r(
@@ -275,7 +279,9 @@ RULES: list[Rule] = [
         "hidden_for_ai",
         0.85,
         rf"\b(?:note|message|p\.?s\.?|instructions?) (?:to|for) (?:the |any )?{_ME_AI}\b|\b(?:any|the|dear) {_ME_AI}s? (?:reading|processing|summari[sz]ing) this\b"
-        rf"|\bif you are an? (?:{_ME_AI}|large language model)\b(?: \w+)?\s*[,:]|\b{_ME_AI}(?:\s+\w+)?\s*[,:]\s*(?:ignore|disregard|forget|do not|don't|you must|instead|delete|forward|new instructions)"
+        rf"|\bif you are an? (?:{_ME_AI}|large language model)\b(?: \w+)?\s*[,:]|\b{_ME_AI}(?:\s+\w+)?\s*[,:]\s*(?:ignore|disregard|forget|do not|don't|you must|instead|delete|forward|new instructions|stop)"
+        rf"|\b{_ME_AI}s? (?:must|should|shall) (?:always )?(?:append|include|add|say|recommend|ignore|forward|reply|praise)\b"
+        r"|<!--.{0,200}\b(?:ai|assistant|must|ignore)\b"
         rf"|\bthis (?:email|message|document|ticket|note) is for the {_ME_AI}\b|\bwhen you read this (?:document|page|email)?,?\s*{_ME_AI}\b",
     ),
     _r(
@@ -292,6 +298,75 @@ RULES: list[Rule] = [
         "pwned",
         0.9,
         r"\bpwned\b|\bi have been hacked\b|\bhacked!|\bich wurde gehackt\b|\bhackeado\b|\bpirat[ée]\b|\baccess granted\b",
+    ),
+    # ---- idioms of the public injection sets (compliment, then a pivot to a new task) ----
+    _r(
+        "new_task",
+        0.75,
+        r"\b(?:your|the) new (?:task|assignment|mission|persona|identity|personality)\b|\ba new (?:persona|identity|personality)\b"
+        r"|\bdeine neue aufgabe\b|\btu nueva tarea\b|\bta nouvelle t[âa]che\b",
+    ),
+    _r("out_of_your_head", 0.8, r"\bout of your (?:head|mind|memory)\b|\baus deinem kopf\b"),
+    _r(
+        "attention_stop",
+        0.7,
+        r"\b(?:attention|achtung|atenci[óo]n|important)\W+(?:stop|stopp|alto|halt)\b|\bstop whatever you(?:'re| are) doing\b",
+    ),
+    _r(
+        "now_you_are",
+        0.6,
+        r"(?:^|[.!?]\s*)(?:ok(?:ay)?[.,!]?\s*|well done[.!]?\s*|very good[.!]?\s*|great[.!]?\s*)?"
+        r"(?:now|nun|jetzt|ahora|maintenant) (?:you are|bist du|du bist|eres|tu es)\b",
+    ),
+    _r(
+        "if_no_rules",
+        0.7,
+        r"\b(?:if|as if) you (?:had|have|were given) no (?:\w+ )?(?:restrictions?|rules|filters?|guidelines|limits|training)\b"
+        r"|\baucune restriction\b|\bninguna restricci[óo]n\b|\bkeine (?:einschränkungen|regeln)\b",
+    ),
+    _r(
+        "rules_dont_apply",
+        0.8,
+        r"\b(?:rules|guidelines|restrictions|policies|filters) (?:don't|do not|no longer|doesn't|does not) apply\b"
+        r"|\bescaped (?:its|your|their) (?:creators|developers|restrictions|programming)\b",
+    ),
+    _r("fake_turns", 0.7, r"\b(?:human|user)\s*:.{1,200}\bassistant\s*:"),
+    _r(
+        "exfiltrate",
+        0.7,
+        r"\b(?:send|forward|email|export|give)\b.{0,30}\b(?:all|every)\b.{0,20}\b(?:stored |other )?(?:user|customer)s?'? "
+        r"(?:emails|data|records|files|passwords|inbox|addresses)\b",
+    ),
+    _r(
+        "instructions_changed",
+        0.85,
+        r"\b(?:your|the|my|previous|earlier|original) (?:\w+ )?(?:instructions|rules|guidelines|directives) (?:above |before )?"
+        r"(?:have (?:been )?changed|have been updated|were updated|are (?:outdated|void|obsolete|cancelled|revoked|no longer valid))\b"
+        r"|\bfollow mine instead\b",
+    ),
+    _r(
+        "what_you_were_told",
+        0.85,
+        r"\b(?:ignore|disregard|forget)\w*,? (?:what|everything|anything) (?:you(?:'ve| have)? (?:were|been) told|you were given)\b"
+        r"|\bwas man dir (?:gesagt|aufgetragen) hat\b|\blo que te (?:dijeron|han dicho)\b|\bce qu'on t'a dit\b",
+    ),
+    _r(
+        "stop_following",
+        0.85,
+        r"\b(?:don't|do not|stop|no longer|quit) (?:follow(?:ing)?|obey(?:ing)?) (?:your|the|any|these) (?:\w+ )?(?:rules|guidelines|instructions|programming|policies)\b"
+        r"|\bno sigas (?:tus|las) (?:reglas|instrucciones)\b|\bne (?:suis|respecte) plus (?:tes|les) (?:r[èe]gles|consignes)\b"
+        r"|\bbefolge (?:deine|die) (?:regeln|anweisungen) nicht\b",
+    ),
+    _r(
+        "simulate_ai",
+        0.75,
+        r"\b(?:simulate|emulate|play|be)\b.{0,20}\b(?:an? )?(?:ai|chatbot|model|assistant)\b.{0,40}\b(?:answers|responds to) (?:any|every|all) (?:question|request|prompt)s?\b"
+        r"|\bno (?:rules|restrictions|limits|guidelines) (?:for|apply to) you\b",
+    ),
+    _r(
+        "translate_above",
+        0.5,
+        r"\b(?:translate|summari[sz]e)\b.{0,20}\b(?:all (?:of )?)?(?:the )?(?:text|everything|words) above\b",
     ),
 ]
 
