@@ -1,15 +1,23 @@
-"""Score a user message for prompt injection or jailbreak: weighted patterns over de-obfuscated views.
+"""Score a user message for prompt injection or jailbreak: weighted patterns and a small learned model.
 
-``score`` combines the matched rules' weights as a noisy-or (1 - prod(1 - w)), so one strong rule
-or two weak ones pass :data:`THRESHOLD`; ``blocked`` (``score >= BLOCK_THRESHOLD``) is the
-high-confidence case the pipeline refuses without calling the model. Deterministic, no I/O; a
-message costs tens of microseconds per view (see ``benchmarks/``-free figure in the README).
+- patterns (:mod:`mastra.screening.patterns`) over de-obfuscated views of the message: the matched
+  rules' weights combine as a noisy-or (1 - prod(1 - w)), so one strong rule or two weak ones count;
+- the model (:mod:`mastra.screening.model`): logistic regression over hashed n-grams, for wordings
+  no rule names (it reads 0.5 at its operating point).
+
+``score = patterns`` when the patterns alone are sure (≥ :data:`BLOCK_THRESHOLD`), else
+``max(model, mean(patterns, model))``: a weak or ambiguous rule ("disregard the instructions" in a
+quoted article) needs the model's agreement, and the model alone may flag what no rule names. On
+the held-out set this gate kept the patterns' and the model's recall with half the false positives
+of taking the larger of the two (README). ``flagged`` at :data:`THRESHOLD`; ``blocked`` (the
+pipeline refuses without calling the model) at :data:`BLOCK_THRESHOLD`. Deterministic, no I/O.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mastra.screening.model import shipped
 from mastra.screening.normalise import views
 from mastra.screening.patterns import CATEGORIES, RULES
 
@@ -27,6 +35,8 @@ class InjectionScore:
     rules: tuple[str, ...]
     #: Whether a rule matched only in a decoded or de-obfuscated view (base64, leetspeak, spaced letters).
     obfuscated: bool = False
+    patterns: float = 0.0
+    model: float = 0.0
 
     @property
     def flagged(self) -> bool:
@@ -36,11 +46,8 @@ class InjectionScore:
         return self.score >= threshold
 
 
-def score(message: str) -> InjectionScore:
-    """The injection score of ``message`` and the rules that matched (names, never the text)."""
-    if len(message) > MAX_CHARS:
-        message = message[: MAX_CHARS // 2] + "\n" + message[-MAX_CHARS // 2 :]
-    texts = views(message)
+def pattern_score(texts: list[str]) -> tuple[float, tuple[str, ...], bool]:
+    """The noisy-or of the rules matched in any view, their names, and whether one matched only hidden."""
     hits: dict[str, float] = {}
     hidden = False
     for i, text in enumerate(texts):
@@ -57,4 +64,20 @@ def score(message: str) -> InjectionScore:
     miss = 1.0
     for weight in hits.values():
         miss *= 1.0 - weight
-    return InjectionScore(round(1.0 - miss, 4), tuple(sorted(hits)), hidden)
+    return 1.0 - miss, tuple(sorted(hits)), hidden
+
+
+def score(message: str) -> InjectionScore:
+    """The injection score of ``message`` and the rules that matched (names, never the text)."""
+    if len(message) > MAX_CHARS:
+        message = message[: MAX_CHARS // 2] + "\n" + message[-MAX_CHARS // 2 :]
+    texts = views(message)
+    patterns, rules, hidden = pattern_score(texts)
+    model = shipped()
+    if patterns >= BLOCK_THRESHOLD or model is None:
+        return InjectionScore(round(patterns, 4), rules, hidden, round(patterns, 4))
+    learned = model.probability(" ".join(texts[:3]))
+    combined = max(learned, (patterns + learned) / 2)
+    if learned >= THRESHOLD:
+        rules = (*rules, "model")
+    return InjectionScore(round(combined, 4), rules, hidden, round(patterns, 4), round(learned, 4))
