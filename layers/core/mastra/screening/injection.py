@@ -10,7 +10,8 @@
 quoted article) needs the model's agreement, and the model alone may flag what no rule names. On
 the held-out set this gate kept the patterns' and the model's recall with half the false positives
 of taking the larger of the two (README). ``flagged`` at :data:`THRESHOLD`; ``blocked`` (the
-pipeline refuses without calling the model) at :data:`BLOCK_THRESHOLD`. Deterministic, no I/O.
+pipeline refuses without calling the model) at :data:`BLOCK_THRESHOLD` when the model sees at least
+:data:`BLOCK_MODEL_FLOOR` too. Deterministic, no I/O.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ from mastra.screening.patterns import CATEGORIES, RULES
 THRESHOLD = 0.5
 #: At or above this the pipeline refuses without running the agent.
 BLOCK_THRESHOLD = 0.85
+#: Blocking also needs the model to see at least this much: a rule alone (e.g. "ignore prior zoning rules"
+#: in an article to summarise) flags a message for review but does not refuse it.
+BLOCK_MODEL_FLOOR = 0.15
 #: Longer messages are screened on their head and tail (a jailbreak preamble sits at either end).
 MAX_CHARS = 8000
 
@@ -36,14 +40,15 @@ class InjectionScore:
     #: Whether a rule matched only in a decoded or de-obfuscated view (base64, leetspeak, spaced letters).
     obfuscated: bool = False
     patterns: float = 0.0
-    model: float = 0.0
+    #: The learned model's probability (None: no model shipped).
+    model: float | None = None
 
     @property
     def flagged(self) -> bool:
         return self.score >= THRESHOLD
 
     def blocked(self, threshold: float = BLOCK_THRESHOLD) -> bool:
-        return self.score >= threshold
+        return self.score >= threshold and (self.model is None or self.model >= BLOCK_MODEL_FLOOR)
 
 
 def pattern_score(texts: list[str]) -> tuple[float, tuple[str, ...], bool]:
@@ -74,10 +79,10 @@ def score(message: str) -> InjectionScore:
     texts = views(message)
     patterns, rules, hidden = pattern_score(texts)
     model = shipped()
-    if patterns >= BLOCK_THRESHOLD or model is None:
+    if model is None:
         return InjectionScore(round(patterns, 4), rules, hidden, round(patterns, 4))
     learned = model.probability(" ".join(texts[:3]))
-    combined = max(learned, (patterns + learned) / 2)
+    combined = patterns if patterns >= BLOCK_THRESHOLD else max(learned, (patterns + learned) / 2)
     if learned >= THRESHOLD:
         rules = (*rules, "model")
     return InjectionScore(round(combined, 4), rules, hidden, round(patterns, 4), round(learned, 4))
