@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -108,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     here = Path(__file__).resolve()
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--data", type=Path, nargs="+", default=[here.parents[4] / "tests/data/injection_dev.jsonl"])
-    p.add_argument("--negatives", type=Path, default=Path("/work/shared/data/clinc150/train.jsonl"))
+    shared = Path(os.environ.get("MASTRA_SHARED_DATA", here.parents[5] / "shared" / "data"))
+    p.add_argument("--negatives", type=Path, default=shared / "clinc150" / "train.jsonl")
     p.add_argument("--out", type=Path, default=MODEL_PATH)
     p.add_argument("--cv", type=int, default=0, help="also report k-fold cross-validated figures of the screen")
     args = p.parse_args(argv)
