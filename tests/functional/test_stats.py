@@ -99,7 +99,17 @@ def test_get_stats_and_bad_parameters(runtime: Runtime, answered: list[ChatRespo
     body = client.get("/v1/stats", params={"window": "24h", "by": "topic"}).json()
     assert set(body) == {"by", "since", "until", "groups"} and body["by"] == "topic"
     group = body["groups"][0]
-    assert set(group) == {"key", "requests", "latency_ms", "reflection_score", "reward", "feedback", "errors", "series"}
+    assert set(group) == {
+        "key",
+        "requests",
+        "latency_ms",
+        "reflection_score",
+        "reward",
+        "feedback",
+        "errors",
+        "screening",
+        "series",
+    }
     assert set(group["series"][0]) == {"t", "requests", "reward", "latency_p50"}
     assert body == json.loads(json.dumps(runtime.stats.summary("default", body["since"], body["until"], "topic")))
     for params, reason in [({"window": "3x"}, "window"), ({"by": "user"}, "by"), ({"window": "400d"}, "90d")]:

@@ -12,6 +12,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -220,22 +221,23 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _eval_pii(args: argparse.Namespace) -> int:
-    from mastra.privacy.cli import cmd_eval_pii
-
-    return cmd_eval_pii(args)
-
-
-#: ``mastra eval <name>`` for evaluations that are not of a registered model kind.
-EVALUATORS: dict[str, Any] = {"pii": _eval_pii}
+#: ``mastra eval <name>`` for detectors that are not registry models: name -> "module:function(data, as_json=)".
+EVALUATORS: dict[str, str] = {
+    "pii": "mastra.privacy.cli:run_eval",
+    "injection": "mastra.screening.evaluate:run",
+}
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    if args.kind in EVALUATORS:
-        return int(EVALUATORS[args.kind](args))
     from mastra.training import service
     from mastra.training.kinds import kind
 
+    if args.kind in EVALUATORS:
+        import importlib
+
+        module, func = EVALUATORS[args.kind].split(":")
+        evaluate: Callable[..., int] = getattr(importlib.import_module(module), func)
+        return evaluate(args.data, as_json=args.json)
     result = service.evaluate(_runtime(), kind(args.kind), args.data, version=args.version)
     if args.json:
         _print_json(result)
@@ -383,7 +385,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_invoke)
 
     p = sub.add_parser("train", help="train a model and register it as a candidate (or start it on SageMaker)")
-    p.add_argument("kind", help="the model kind (router or sentiment)")
+    p.add_argument("kind", help="the model kind (router or sentiment) or a screen (injection)")
     p.add_argument("--data", type=Path, help="labelled rows (JSONL): router {text, domain}, sentiment {text, label}")
     p.add_argument("--agents", type=Path, help="router: train from these agent spec files (with --data: both)")
     p.add_argument("--validation", type=Path, help="rows to report metrics on (JSONL)")
@@ -396,8 +398,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--image", default="", help="the framework container's ECR image URI")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("eval", help="evaluate a model version, or a detector (pii), on labelled rows")
-    p.add_argument("kind", help="a model kind (router or sentiment), or pii")
+    p = sub.add_parser("eval", help="evaluate a model version, or a detector (pii, injection), on labelled rows")
+    p.add_argument("kind", help="a model kind (router or sentiment), or a detector: pii, injection")
     p.add_argument("--data", type=Path, required=True, help="labelled rows (JSONL)")
     p.add_argument("--version", type=int, help="the version (default: the champion)")
     p.add_argument("--json", action="store_true")

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from mastra.memory.models import MemoryUse
 from mastra.providers.base import Critique, ProviderFailure
 from mastra.reflection.base import Reflection
+from mastra.screening.models import OutputScreen
 from mastra.selection.base import Selection
 from mastra.sentiment.base import Sentiment
 
@@ -111,6 +112,7 @@ class Execution(BaseModel):
     timeout_s: float | None = Field(None, description="The agent's time limit for this attempt (adaptive).")
     cache: CacheUse | None = None
     fast_path: FastPath | None = Field(None, description="Set when reflection is skipped for this attempt.")
+    screen: OutputScreen | None = Field(None, description="The output screen: a leaked system prompt or secrets.")
     elapsed_ms: float = 0.0
 
     @property

@@ -375,6 +375,7 @@ class Runtime:
             self.agents.space,
             threshold=self.settings.reflection_threshold,
             retry_min_confidence=self.settings.retry_min_confidence,
+            block_threshold=self.settings.injection_block_threshold,
         )
 
     @component

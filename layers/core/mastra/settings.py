@@ -69,6 +69,12 @@ class Settings(BaseModel):
     reflection_threshold: float = Field(
         0.47, ge=0, le=1, description="Answers scoring below this are repaired or retried with the next-best agent."
     )
+    injection_block_threshold: float = Field(
+        0.85,
+        ge=0,
+        le=1.01,
+        description="Requests whose prompt-injection score reaches this are refused unanswered (>1: never).",
+    )
     retry_min_confidence: float = Field(
         0.05, ge=0, le=1, description="A retry candidate needs at least this routing confidence."
     )

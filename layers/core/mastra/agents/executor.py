@@ -48,6 +48,8 @@ class AgentRun:
     provider: str = ""
     #: Models of the agent's fallback chain that failed, over every round.
     provider_failures: list[ProviderFailure] = field(default_factory=list)
+    #: The rendered system prompt the model ran with (None: the provider reads none), for the output screen.
+    system: str | None = None
 
 
 class AgentExecutor:
@@ -129,7 +131,9 @@ class AgentExecutor:
         messages = [*history, ChatMessage(role="user", content=message)]
         tools = self._tools(spec)
         context = ToolContext(request_id=request_id, user_id=user_id)
-        run = AgentRun(answer="", model_id=settings.model_id, stop_reason="end_turn", prompt=choice.use())
+        run = AgentRun(
+            answer="", model_id=settings.model_id, stop_reason="end_turn", prompt=choice.use(), system=system
+        )
         for round_no in range(self.max_tool_rounds + 1):
             remaining = deadline - time.monotonic()
             if remaining <= 0:

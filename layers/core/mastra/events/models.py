@@ -82,6 +82,9 @@ class ReflectionVerdict(_Event):
     signals: dict[str, float] = Field(default_factory=dict)
     retry_agent_id: str | None = None
     chosen: str = "first"
+    findings: list[str] = Field(
+        default_factory=list, description="Safety findings: 'prompt_injection' (blocked), leaks (kinds only)."
+    )
 
 
 class RequestFailed(_Event):
@@ -104,6 +107,8 @@ class RequestCompleted(_Event):
     latency_ms: float = Field(description="The steps' sum up to the kept answer's reflection (before Remember).")
     timings_ms: dict[str, float] = Field(default_factory=dict, description="Per step (select_agent, ...).")
     errors: int = Field(0, description="Step failures the request recovered from.")
+    blocked: bool = Field(False, description="Refused unanswered: a prompt injection or jailbreak (screening).")
+    redacted: bool = Field(False, description="The kept answer leaked (prompt, secrets, personal data): redacted.")
 
 
 class FeedbackReceived(_Event):

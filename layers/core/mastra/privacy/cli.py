@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 from typing import Any
 
 
@@ -75,12 +76,12 @@ def cmd_reset(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_eval_pii(args: argparse.Namespace) -> int:
+def run_eval(data: Path, *, as_json: bool) -> int:
     """``mastra eval pii --data FILE.jsonl [--json]``: per-type precision, recall, f1, n."""
     from mastra.privacy.evaluate import evaluate, load_rows, table
 
-    result = evaluate(load_rows(args.data))
-    if args.json:
+    result = evaluate(load_rows(data))
+    if as_json:
         print(json.dumps(result, indent=2))
     else:
         print(table(result))

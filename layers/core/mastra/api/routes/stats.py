@@ -26,6 +26,13 @@ class Feedback(BaseModel):
     comments: int
 
 
+class Screening(BaseModel):
+    """Requests refused as prompt injections, and kept answers with a leak redacted (mastra.screening)."""
+
+    blocked: int = 0
+    redacted: int = 0
+
+
 class Point(BaseModel):
     t: int
     requests: int
@@ -41,6 +48,7 @@ class Group(BaseModel):
     reward: float | None
     feedback: Feedback
     errors: int
+    screening: Screening = Screening()
     series: list[Point]
 
 
