@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.apiclient import api_client
 
-from mastra.api import create_app
 from mastra.api.deps import principal_dep
 from mastra.async_requests import AsyncChatRequest, QueuedRequest, RunAgain, check_callback_url
 from mastra.async_requests.callbacks import Attempt, CallbackSender, LocalCallbackSecrets
@@ -75,7 +75,7 @@ class Receiver:
 @pytest.fixture
 def client(runtime: Runtime) -> Iterator[TestClient]:
     runtime.async_requests.sender.sleep = lambda s: None  # no backoff sleeps in tests
-    with TestClient(create_app(runtime)) as c:  # the lifespan starts (and stops) the queue's workers
+    with api_client(runtime) as c:  # the lifespan starts (and stops) the queue's workers
         yield c
 
 

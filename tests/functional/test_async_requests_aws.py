@@ -14,13 +14,12 @@ from typing import Any
 
 import boto3
 import pytest
-from fastapi.testclient import TestClient
 from moto import mock_aws
+from tests.apiclient import api_client
 from tests.awsmock import ROLE_ARN, deploy, dispatch_lambda_in_process, resource
 
 from mastra import aws
 from mastra.agents.agentset import AgentSet
-from mastra.api import create_app
 from mastra.async_requests import QueuedRequest, RequestError
 from mastra.async_requests.callbacks import Attempt, CallbackError, SSMCallbackSecrets
 from mastra.errors import EventPublishError, ProviderThrottledError
@@ -61,7 +60,7 @@ def stack(monkeypatch: pytest.MonkeyPatch, agent_cache: Path) -> Iterator[Simple
         for name in ("agents", "encoder", "sentiment", "reflector", "executor", "store", "publisher"):
             getattr(rt, name)  # what each function's INIT phase builds
         runs = count_pipeline_runs(rt)
-        client = TestClient(create_app(rt))
+        client = api_client(rt)
         yield SimpleNamespace(env=env, rt=rt, client=client, runs=runs, sqs=boto3.client("sqs"))
         get_runtime.cache_clear()
         get_settings.cache_clear()

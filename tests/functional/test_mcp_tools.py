@@ -93,3 +93,22 @@ def test_server_declarations_need_one_transport() -> None:
         McpServer(name="x")
     with pytest.raises(ValueError, match="exactly one of url and command"):
         McpServer(name="x", url="http://h/mcp", command=["srv"])
+
+
+def test_a_tool_call_leaves_the_callers_event_loop_alone() -> None:
+    """Mangum (the API Lambda) needs the main thread's event loop after an agent used MCP tools."""
+    import asyncio
+
+    from mastra.tools.mcp import _run
+
+    async def answer() -> int:
+        return 42
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        assert _run(answer) == 42
+        assert asyncio.get_event_loop() is loop
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()

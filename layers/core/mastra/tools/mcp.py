@@ -30,18 +30,16 @@ SEPARATOR = "__"
 
 
 def _run(make: Callable[[], Awaitable[T]]) -> T:
-    """Run a coroutine to completion from sync code, even when this thread already runs a loop."""
+    """Run a coroutine to completion from sync code, on a private thread.
+
+    Never on the caller's thread: a loop may already run there, and when none does, ``anyio.run``
+    leaves the thread with its event loop unset, which breaks the next Mangum request in the API Lambda.
+    """
     import anyio
 
     async def main() -> T:
         return await make()
 
-    try:
-        import asyncio
-
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return anyio.run(main)
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(anyio.run, main).result()
 
