@@ -22,7 +22,9 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("github_token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{50,255})\b")),
     ("slack_token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
     ("stripe_key", re.compile(r"\b(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9]{16,}\b")),
+    ("openai_key", re.compile(r"\bsk-(?:proj-|svcacct-|ant-(?:api\d\d-)?)[A-Za-z0-9_-]{16,}\b")),
     ("api_key", re.compile(r"\b(?:sk|pk|rk)-[A-Za-z0-9_-]{16,}\b")),
+    ("connection_string", re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s:/@]+:[^\s@/]{3,}@[^\s/]+")),
     ("google_api_key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
     ("jwt", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
     (
@@ -37,10 +39,17 @@ _AWS_SECRET = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=]
 _AWS_SECRET_CONTEXT = re.compile(r"(?i)aws|secret[_ ]?access|secret[_ ]?key")
 
 
+#: Words a "password is ..." phrase may be followed by that are not a password.
+_NOT_VALUES = frozenset("required incorrect invalid wrong expired reset changed missing strong weak correct".split())
+
+
 def recognise_secret(text: str) -> list[Span]:
+    """Every credential in ``text``; the first kind to claim a span keeps it (``sk-proj-...`` is an OpenAI key)."""
     found: list[Span] = []
     for kind, pattern in _PATTERNS:
         for m in pattern.finditer(text):
+            if any(s.start < m.end() and m.start() < s.end for s in found):
+                continue
             start = m.start("value") if "value" in pattern.groupindex else m.start()
             end = m.end("value") if "value" in pattern.groupindex else m.end()
             if kind == "password" and _is_placeholder(m.group("value")):
@@ -55,5 +64,7 @@ def recognise_secret(text: str) -> list[Span]:
 
 
 def _is_placeholder(value: str) -> bool:
-    """``password=[SECRET]``, ``token: <your token>``, ``***``: nothing to hide."""
+    """``password=[SECRET]``, ``token: <your token>``, ``***``, "password is incorrect": nothing to hide."""
+    if value.lower().strip(".") in _NOT_VALUES:
+        return True
     return value.startswith(("[", "<", "{", "$", "*", "%")) or set(value) <= set("*x.")
