@@ -185,3 +185,16 @@ def test_the_policy_needs_the_admin_scope_and_is_the_callers_tenants(client: Tes
     assert client.put("/v1/privacy", json={"default": "allow"}).status_code == 200
     assert runtime.privacy.policy("acme").default == "allow"
     assert runtime.privacy.policy("default").default == "redact"  # another tenant's is untouched
+
+
+def test_a_redacted_request_is_routed_by_what_it_says(runtime: Runtime) -> None:
+    """Placeholders read as words to the router: "[EMAIL] ... [CREDIT_CARD]" alone once sent this to the fallback."""
+    from mastra.text.placeholders import as_words
+
+    assert (
+        as_words("mail [EMAIL], card [CREDIT_CARD], not [OTHER]") == "mail email address, card card number, not [OTHER]"
+    )
+    r = runtime.chat(
+        ChatRequest(message=f"My email is {EMAIL} and card 4111 1111 1111 1111, how do I transfer money to savings?")
+    )
+    assert r.agent == "banking" and EMAIL not in r.answer

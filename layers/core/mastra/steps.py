@@ -38,6 +38,7 @@ from mastra.runtime import Runtime, get_runtime
 from mastra.selection import Selection
 from mastra.sentiment import Sentiment
 from mastra.storage.models import Message, RequestRecord, Turn
+from mastra.text.placeholders import as_words
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +62,9 @@ def select_agent(event: dict[str, Any], runtime: Runtime | None = None) -> dict[
     started = time.perf_counter()
     rt = runtime or get_runtime()
     request = _StepInput.model_validate(event).request
-    encoding = rt.router.encode(request.message)
-    routed = rt.router.route_encoded(request.message, encoding, floor=rt.settings.confidence_floor)
+    text = as_words(request.message)  # a redacted request is routed by what it says, not by "[EMAIL]"
+    encoding = rt.router.encode(text)
+    routed = rt.router.route_encoded(text, encoding, floor=rt.settings.confidence_floor)
     selection = rt.selection_policy.choose(routed, tenant_id=request.tenant_id)  # the bandit over the scores
     selection.elapsed_ms = _ms(started)
     return {

@@ -13,10 +13,7 @@ from dataclasses import dataclass
 from mastra.privacy.detect import detect
 from mastra.privacy.entities import CREDIT_CARD, EMAIL, IBAN, IP_ADDRESS, NATIONAL_ID, PHONE, SECRET, SSN, Span
 from mastra.privacy.policy import DEFAULT, PrivacyPolicy
-
-
-def placeholder(entity_type: str) -> str:
-    return f"[{entity_type}]"
+from mastra.text.placeholders import placeholder
 
 
 def _keep_last_digits(value: str, keep: int = 4, *, alnum: bool = False) -> str:
