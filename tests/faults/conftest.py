@@ -26,9 +26,7 @@ TABLE = "mastra-faults"
 
 @pytest.fixture(params=["sqlite", "dynamodb"])
 def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield "sqlite"
-        return
+    """The store's backend; AWS (moto, in-process) is there for both, for the queues."""
     import boto3
     from moto import mock_aws
     from moto.core.botocore_stubber import BotocoreStubber
@@ -46,8 +44,9 @@ def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(BotocoreStubber, "__call__", serialized)
     with mock_aws():
         aws.reset()
-        create_table(boto3.client("dynamodb"), TABLE)
-        yield "dynamodb"
+        if request.param == "dynamodb":
+            create_table(boto3.client("dynamodb"), TABLE)
+        yield request.param
         aws.reset()
 
 
