@@ -22,23 +22,42 @@ import pytest
 MAX_EXAMPLES = int(os.environ.get("MASTRA_FUZZ_EXAMPLES", "80"))
 
 
+#: The store fuzzed: sqlite (the default), or dynamodb (moto, in-process).
+STORE = os.environ.get("MASTRA_FUZZ_STORE", "sqlite")
+
+
 @pytest.fixture(scope="session")
 def fuzz_runtime(tmp_path_factory: pytest.TempPathFactory, agent_cache: Path) -> Iterator[Any]:
     """A runtime of its own (its own MASTRA_HOME) for the whole fuzzing session."""
+    from contextlib import ExitStack
+
     from mastra.agents.agentset import AgentSet
     from mastra.runtime import Runtime
     from mastra.settings import Settings
 
     home = tmp_path_factory.mktemp("fuzz-home")
     overrides: dict[str, Any] = {"home": home, "bandit_epsilon": 0}
+    stack = ExitStack()
+    if STORE == "dynamodb":
+        import boto3
+        from moto import mock_aws
+        from tests.awsmock import create_table
+
+        from mastra import aws
+
+        stack.enter_context(mock_aws())
+        aws.reset()
+        create_table(boto3.client("dynamodb"), "mastra-fuzz")
+        overrides.update(store="dynamodb", table_name="mastra-fuzz")
     # Rate limiting (once the deployment has it) must not turn fuzzing into a test of the limiter: 0 is no limit.
     if "rate_per_s" in Settings.model_fields:
         overrides["rate_per_s"] = 0.0
     settings = Settings.from_env(environ={}, **overrides)
     rt = Runtime(settings, sleep=lambda s: None, strict_json=True)
     rt.__dict__["agents"] = AgentSet.load(settings.agents_dir, agent_cache)
-    yield rt
-    rt.store.close()
+    with stack:
+        yield rt
+        rt.store.close()
 
 
 @pytest.fixture(scope="session")
@@ -133,6 +152,7 @@ class Tally:
             "total_cases": sum(totals.values()),
             "operations": len(per_op),
             "max_examples": MAX_EXAMPLES,
+            "store": STORE,
             "statuses": dict(sorted(totals.items())),
             "server_errors": sum(n for s, n in totals.items() if s.startswith("5")),
             "per_operation": per_op,
