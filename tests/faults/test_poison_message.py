@@ -80,11 +80,13 @@ def test_a_poison_message_goes_to_the_dlq_and_the_rest_of_the_batch_is_stored_on
     make_runtime: Callable[..., Runtime], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import mastra.runtime
+    import mastra.steps  # imported before the patch below: it keeps its own reference to get_runtime
 
     sqs = boto3.client("sqs")
     url, dlq_url = create_queues(sqs, "mastra-faults-events")
     rt = make_runtime(events="sqs", events_queue_url=url)
     monkeypatch.setattr(mastra.runtime, "get_runtime", lambda: rt)  # the consumer's runtime
+    monkeypatch.setattr(mastra.steps, "get_runtime", lambda: rt)
 
     responses = [rt.chat(ChatRequest(message=m, user_id="ana")) for m in ("hello", "what is my balance", "2+2")]
     unknown = {"events": [{"event_id": "x:request.received", "version": 99, "type": "request.received"}]}
