@@ -70,6 +70,19 @@ def make_runtime(backend: str, tmp_path: Path, agent_cache: Path) -> Iterator[Ca
         rt.store.close()
 
 
+def api_client(rt: Runtime) -> Any:
+    """A TestClient over the API, with an admin key of the tenant once the API has keys."""
+    from fastapi.testclient import TestClient
+
+    from mastra.api import create_app
+
+    headers = {}
+    if getattr(type(rt), "keys", None) is not None:
+        key = rt.keys.create(rt.settings.tenant_id, "faults", ["admin"])  # type: ignore[attr-defined]
+        headers["Authorization"] = f"Bearer {key.key}"
+    return TestClient(create_app(rt), headers=headers)
+
+
 def ledger(rt: Runtime) -> Counter[tuple[Any, ...]]:
     """Every stored record's key (table and primary key), counted: a count above 1 is a duplicate."""
     store: Any = rt.store

@@ -16,9 +16,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.faults.conftest import ledger, nothing_lost
+from tests.faults.conftest import api_client, ledger, nothing_lost
 
-from mastra.api import create_app
 from mastra.models import StepFailure
 from mastra.runtime import Runtime
 from mastra.spec.registry import AgentRegistry
@@ -111,7 +110,7 @@ def api(make_runtime: Callable[..., Runtime], endpoint: Endpoint) -> tuple[Runti
             spec = spec.model_copy(update={"model": model, "timeout_s": 1.0})
         specs.append(spec)
     rt.__dict__["agents"] = replace(agents, registry=AgentRegistry(specs))
-    return rt, TestClient(create_app(rt))
+    return rt, api_client(rt)
 
 
 def stored(rt: Runtime, response: dict[str, Any]) -> dict[str, Any]:

@@ -15,9 +15,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.faults.conftest import added, ledger, nothing_lost, turn_keys
+from tests.faults.conftest import added, api_client, ledger, nothing_lost, turn_keys
 
-from mastra.api import create_app
 from mastra.errors import StorageError
 from mastra.runtime import Runtime
 
@@ -100,7 +99,7 @@ def assert_turn_stored_once(rt: Runtime, response: dict[str, Any], new: list[tup
 
 def test_a_turn_write_failing_mid_write_once_is_retried_and_stored_once(make_runtime: Callable[..., Runtime]) -> None:
     rt = make_runtime()
-    client = TestClient(create_app(rt))
+    client = api_client(rt)
     first = converse(client, "ana")
     before = ledger(rt)
     with failing_turn_writes(rt, times=1) as injected:
@@ -119,7 +118,7 @@ def test_a_turn_write_that_keeps_failing_is_a_503_that_loses_nothing_and_a_retry
     make_runtime: Callable[..., Runtime],
 ) -> None:
     rt = make_runtime()
-    client = TestClient(create_app(rt))
+    client = api_client(rt)
     first = converse(client, "ana")
     before = ledger(rt)
     body = {"message": "and how long does a transfer take", "user_id": "ana", "thread_id": first["thread_id"]}
@@ -160,7 +159,7 @@ def test_a_failure_after_the_turn_is_written_does_not_write_it_twice(
 ) -> None:
     """The outcome write fails once after the turn is stored: Remember runs again, and writes nothing twice."""
     rt = make_runtime()
-    client = TestClient(create_app(rt))
+    client = api_client(rt)
     first = converse(client, "ana")
     before = ledger(rt)
     real = type(rt.feedback).on_turn
