@@ -69,6 +69,20 @@ def fuzz_headers(fuzz_runtime: Any) -> dict[str, str]:
     return {"Authorization": f"Bearer {key.key}"}
 
 
+def error_has_reason(ctx: Any, response: Any, case: Any) -> None:
+    """A client error says what was wrong: ``{"error": code, "message": reason}``."""
+    if not 400 <= response.status_code < 500:
+        return
+    try:
+        body = response.json()
+    except ValueError:
+        raise AssertionError(f"{response.status_code} without a JSON body: {response.text[:200]!r}") from None
+    assert isinstance(body, dict), f"{response.status_code} body is not an object: {body!r}"
+    assert isinstance(body.get("error"), str) and body["error"], f"{response.status_code} without an error code: {body}"
+    message = body.get("message")
+    assert isinstance(message, str) and message.strip(), f"{response.status_code} without a message: {body}"
+
+
 class Known:
     """Values the API handed out, by field name, to put back into generated requests.
 

@@ -21,7 +21,7 @@ import pytest
 import schemathesis
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
-from tests.fuzz.conftest import MAX_EXAMPLES, Known, Tally
+from tests.fuzz.conftest import MAX_EXAMPLES, Known, Tally, error_has_reason
 
 from mastra.api import create_app
 from mastra.runtime import Runtime
@@ -36,19 +36,7 @@ schema.config.generation.update(max_examples=MAX_EXAMPLES)
 KNOWN = Known()
 
 
-@schemathesis.check
-def error_has_reason(ctx: Any, response: Any, case: Any) -> None:
-    """A client error says what was wrong: ``{"error": code, "message": reason}``."""
-    if not 400 <= response.status_code < 500:
-        return
-    try:
-        body = response.json()
-    except ValueError:
-        raise AssertionError(f"{response.status_code} without a JSON body: {response.text[:200]!r}") from None
-    assert isinstance(body, dict), f"{response.status_code} body is not an object: {body!r}"
-    assert isinstance(body.get("error"), str) and body["error"], f"{response.status_code} without an error code: {body}"
-    message = body.get("message")
-    assert isinstance(message, str) and message.strip(), f"{response.status_code} without a message: {body}"
+schemathesis.check(error_has_reason)  # registered here, once: conftest may be imported twice
 
 
 def _with_known(values: Any) -> Any:
