@@ -9,6 +9,7 @@ must be none). Prints a table; writes JSON to ``--out`` or ``$BENCH_OUT``. Exit 
 
     python benchmarks/load_test.py                       # 32 clients, 60 s
     python benchmarks/load_test.py --clients 4 --duration 2 --out /tmp/load.json
+    python benchmarks/load_test.py --url http://127.0.0.1:8080 --key "$KEY"   # a server already running
 
 When the API requires a key, pass ``--key`` (or ``MASTRA_API_KEY``); otherwise an admin key is made
 with ``mastra keys create`` in the server's data dir, if that command exists.
@@ -80,6 +81,7 @@ class Results:
     latency_ms: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     statuses: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
     errors: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    answers: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # how chats were answered
 
     def add(self, endpoint: str, ms: float, status: int | str, error: str | None = None) -> None:
         self.latency_ms[endpoint].append(ms)
@@ -112,6 +114,12 @@ class Client:
         self.results.add(endpoint, ms, r.status_code, None if ok else f"{r.status_code} {r.text[:200]}")
         return r.json() if ok else None
 
+    def count_answer(self, out: dict[str, Any]) -> None:
+        executions = out.get("trace", {}).get("executions") or [{}]
+        cached = bool((executions[0].get("cache") or {}).get("hit"))
+        self.results.answers["from the answer cache" if cached else "through the pipeline"] += 1
+        self.results.answers["by the fallback agent" if out.get("agent") == "fallback" else "by a routed agent"] += 1
+
     async def step(self) -> None:
         roll = self.rng.random()
         if self.thread_id is None or roll < 0.30:
@@ -119,12 +127,14 @@ class Client:
             out = await self.call("POST /v1/chat (new thread)", "POST", "/v1/chat", json=body)
             if out:
                 self.thread_id, self.last_request = out["thread_id"], out["request_id"]
+                self.count_answer(out)
         elif roll < 0.55:
             text = self.rng.choice(FOLLOW_UPS + self.texts[:50])
             body = {"message": text, "user_id": self.user, "thread_id": self.thread_id}
             out = await self.call("POST /v1/chat (continued)", "POST", "/v1/chat", json=body)
             if out:
                 self.last_request = out["request_id"]
+                self.count_answer(out)
         elif roll < 0.67 and self.last_request:
             body: dict[str, Any] = {"request_id": self.last_request, "user_id": self.user}
             body["thumbs"] = self.rng.choice(["up", "down"])
@@ -251,6 +261,7 @@ def report(results: Results, elapsed_s: float, clients: int) -> dict[str, Any]:
         "duration_s": round(elapsed_s, 2),
         "overall": overall,
         "endpoints": endpoints,
+        "chat_answers": {k: v for k, v in sorted(results.answers.items()) if v},
         "error_samples": {k: v[:5] for k, v in results.errors.items()},
         "python": sys.version.split()[0],
         "cpus": os.cpu_count(),
@@ -270,6 +281,7 @@ def print_table(summary: dict[str, Any]) -> None:
             f"{r['p99_ms']:>8.1f} {r['errors']:>7}"
         )
     print(f"\n{summary['clients']} clients for {summary['duration_s']} s on {summary['cpus']} CPUs")
+    print("chat answers: " + ", ".join(f"{n} {k}" for k, n in summary["chat_answers"].items()))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -279,7 +291,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default=os.environ.get("BENCH_OUT"), help="write the JSON summary here ($BENCH_OUT)")
     p.add_argument("--key", default=os.environ.get("MASTRA_API_KEY"), help="API key ($MASTRA_API_KEY)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--url", help="load this running API instead of starting `mastra serve` (with --key)")
     args = p.parse_args(argv)
+
+    if args.url:
+        results, elapsed = asyncio.run(load(args.url.rstrip("/"), args.clients, args.duration, args.key, args.seed))
+        return finish(args, report(results, elapsed, args.clients), args.key)
 
     with tempfile.TemporaryDirectory(prefix="mastra-load-") as tmp:
         env = server_env(Path(tmp))
@@ -301,8 +318,11 @@ def main(argv: list[str] | None = None) -> int:
             except subprocess.TimeoutExpired:
                 proc.kill()
             log.close()
-        summary = report(results, elapsed, args.clients)
-        summary["authenticated"] = key is not None
+    return finish(args, report(results, elapsed, args.clients), key)
+
+
+def finish(args: argparse.Namespace, summary: dict[str, Any], key: str | None) -> int:
+    summary["authenticated"] = key is not None
     print_table(summary)
     if args.out:
         Path(args.out).write_text(json.dumps(summary, indent=2) + "\n")
