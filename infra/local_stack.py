@@ -1,4 +1,4 @@
-"""Create the stack's data resources (table, events queue and its DLQ) on any AWS endpoint.
+"""Create the stack's data resources (table, events and requests queues with their DLQs) on any AWS endpoint.
 
     AWS_ENDPOINT_URL=http://127.0.0.1:5000 python infra/local_stack.py [--prefix mastra]
 
@@ -39,12 +39,32 @@ def create_table(client: Any, name: str) -> str:
     return name
 
 
-def create_queues(client: Any, name: str = "mastra-events") -> tuple[str, str]:
-    """The events queue and its dead-letter queue, with the template's redrive policy."""
-    dlq_url = client.create_queue(QueueName=f"{name}-dlq", Attributes=_queue_attributes("EventsDLQ"))["QueueUrl"]
+def create_idempotency_table(client: Any, name: str) -> str:
+    """The Idempotency-Key table, as template.yaml declares it (Powertools' ``id`` key, TTL on ``expiration``)."""
+    props = resource("IdempotencyTable")["Properties"]
+    client.create_table(
+        TableName=name,
+        AttributeDefinitions=props["AttributeDefinitions"],
+        KeySchema=props["KeySchema"],
+        BillingMode=props["BillingMode"],
+        SSESpecification={"Enabled": props["SSESpecification"]["SSEEnabled"]},
+    )
+    client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    client.update_time_to_live(TableName=name, TimeToLiveSpecification=props["TimeToLiveSpecification"])
+    return name
+
+
+def create_queues(
+    client: Any, name: str = "mastra-events", *, queue: str = "EventsQueue", dlq: str = "EventsDLQ"
+) -> tuple[str, str]:
+    """A queue and its dead-letter queue (default: the events queue), with the template's redrive policy.
+
+    Their KMS key (the stack's DataKey) is not created here: LocalStack and moto encrypt nothing.
+    """
+    dlq_url = client.create_queue(QueueName=f"{name}-dlq", Attributes=_queue_attributes(dlq))["QueueUrl"]
     dlq_arn = client.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    redrive = dict(resource("EventsQueue")["Properties"]["RedrivePolicy"], deadLetterTargetArn=dlq_arn)
-    attributes = _queue_attributes("EventsQueue") | {"RedrivePolicy": json.dumps(redrive)}
+    redrive = dict(resource(queue)["Properties"]["RedrivePolicy"], deadLetterTargetArn=dlq_arn)
+    attributes = _queue_attributes(queue) | {"RedrivePolicy": json.dumps(redrive)}
     url = client.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
     return url, dlq_url
 
@@ -74,12 +94,17 @@ def create_data_resources(prefix: str) -> dict[str, str]:
 
     table = create_table(boto3.client("dynamodb"), f"{prefix}-table")
     seed_prompts(boto3.client("dynamodb"), table)
+    idempotency = create_idempotency_table(boto3.client("dynamodb"), f"{prefix}-idempotency")
     queue_url, _ = create_queues(boto3.client("sqs"), f"{prefix}-events")
+    requests_url, _ = create_queues(boto3.client("sqs"), f"{prefix}-requests", queue="RequestsQueue", dlq="RequestsDLQ")
     return {
         "MASTRA_STORE": "dynamodb",
         "MASTRA_TABLE_NAME": table,
+        "MASTRA_IDEMPOTENCY_TABLE_NAME": idempotency,
         "MASTRA_EVENTS": "sqs",
         "MASTRA_EVENTS_QUEUE_URL": queue_url,
+        "MASTRA_REQUESTS_QUEUE": "sqs",
+        "MASTRA_REQUESTS_QUEUE_URL": requests_url,
     }
 
 

@@ -35,8 +35,24 @@ REQUEST = {
 }
 
 
+#: What API Gateway's JWT authorizer adds to the event once it has verified a token (template.yaml,
+#: JwtIssuer set): the app maps these claims to the caller (tenant ``custom:tenant_id``, scopes).
+JWT_AUTHORIZER = {
+    "jwt": {
+        "claims": {
+            "sub": "5f3c1f2e-0000-4000-8000-00000000c0de",
+            "custom:tenant_id": "default",
+            "scope": "mastra/chat mastra/feedback",
+            "iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_example",
+            "client_id": "example-client",
+        },
+        "scopes": ["mastra/chat", "mastra/feedback"],
+    }
+}
+
+
 def http_event(method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-    """An API Gateway HTTP API (payload format 2.0) event."""
+    """An API Gateway HTTP API (payload format 2.0) event, as it reaches the function behind the JWT authorizer."""
     return {
         "version": "2.0",
         "routeKey": "$default",
@@ -64,15 +80,18 @@ def http_event(method: str, path: str, body: dict[str, Any] | None = None) -> di
             "stage": "$default",
             "time": "24/Nov/2026:16:00:00 +0000",
             "timeEpoch": 1764000000000,
+            "authorizer": JWT_AUTHORIZER,
         },
         "body": json.dumps(body) if body is not None else None,
         "isBase64Encoded": False,
     }
 
 
-def sqs_event(bodies: list[str]) -> dict[str, Any]:
-    """An SQS event source mapping event: one record per message body."""
-    arn = "arn:aws:sqs:us-east-1:123456789012:mastra-events"
+def sqs_event(
+    bodies: list[str], *, queue: str = "mastra-events", attributes: list[dict[str, str]] | None = None
+) -> dict[str, Any]:
+    """An SQS event source mapping event: one record per message body (with its string attributes)."""
+    arn = f"arn:aws:sqs:us-east-1:123456789012:{queue}"
     records = [
         {
             "messageId": f"0000000{i}-1111-2222-3333-444444444444",
@@ -84,7 +103,10 @@ def sqs_event(bodies: list[str]) -> dict[str, Any]:
                 "SenderId": "AROAEXAMPLE:mastra-remember",
                 "ApproximateFirstReceiveTimestamp": "1764000000001",
             },
-            "messageAttributes": {},
+            "messageAttributes": {
+                k: {"stringValue": v, "stringListValues": [], "binaryListValues": [], "dataType": "String"}
+                for k, v in (attributes[i] if attributes else {}).items()
+            },
             "md5OfBody": hashlib.md5(body.encode()).hexdigest(),
             "eventSource": "aws:sqs",
             "eventSourceARN": arn,
@@ -93,6 +115,21 @@ def sqs_event(bodies: list[str]) -> dict[str, Any]:
         for i, body in enumerate(bodies)
     ]
     return {"Records": records}
+
+
+def request_worker_samples() -> dict[str, dict[str, Any]]:
+    """The async-request worker's input (a queued request as the API sends it), and the API's POST."""
+    from mastra.async_requests import QueuedRequest
+    from mastra.models import RequestContext
+
+    context = RequestContext(**{**REQUEST, "request_id": "01JD00000000000000000ASYNC1"}, new_thread=True)
+    queued = QueuedRequest(context=context)  # no callback_url: a replay calls no one
+    ids = {"tenant_id": context.tenant_id, "request_id": context.request_id}
+    body = {"message": REQUEST["message"], "user_id": "local-user"}
+    return {
+        "request_worker": sqs_event([queued.model_dump_json()], queue="mastra-requests", attributes=[ids]),
+        "api_requests": http_event("POST", "/v1/requests", body),
+    }
 
 
 def main() -> None:
@@ -119,6 +156,7 @@ def main() -> None:
         "api_agents": http_event("GET", "/v1/agents"),
         "api_chat_invalid": http_event("POST", "/v1/chat", {"message": "", "user_id": "local-user"}),
         "event_consumer": sqs_event([json.dumps({"events": published})]),
+        **request_worker_samples(),
     }
     for name, event in samples.items():
         (EVENTS / f"{name}.json").write_text(json.dumps(event, indent=2) + "\n")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from infra.cfn import TEMPLATE, resource, template
-from infra.local_stack import create_data_resources, create_queues, create_table
+from infra.local_stack import create_data_resources, create_idempotency_table, create_queues, create_table
 from infra.validate_asl import substituted
 
-__all__ = ["TEMPLATE", "create_queues", "create_table", "resource", "template"]
+__all__ = ["TEMPLATE", "create_idempotency_table", "create_queues", "create_table", "resource", "template"]
 
 
 # ---- the whole stack under moto ------------------------------------------------------------------

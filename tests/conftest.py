@@ -71,3 +71,11 @@ def runtime(settings, agent_cache: Path, monkeypatch: pytest.MonkeyPatch):  # ty
     rt.__dict__["agents"] = AgentSet.load(settings.agents_dir, agent_cache)
     yield rt
     rt.store.close()
+
+
+@pytest.fixture
+def client(runtime):  # type: ignore[no-untyped-def]
+    """The API over ``runtime``, authenticated with an admin key of the deployment's tenant."""
+    from tests.apiclient import api_client
+
+    return api_client(runtime)

@@ -7,10 +7,11 @@ README "Monitoring"); Lambda's active tracing still records the invocation.
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from mastra.privacy import logs as privacy_logs
 from mastra.stats.metrics import NAMESPACE, SERVICE, STEP_LATENCY, timed
 from mastra.steps import analyze_sentiment
 
-logger = Logger()
+logger = privacy_logs.powertools(Logger())  # personal data redacted from every record
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 
 

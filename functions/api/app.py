@@ -13,9 +13,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from mangum import Mangum
 
 from mastra.api import create_app
+from mastra.privacy import logs as privacy_logs
 from mastra.stats.metrics import API_LATENCY, API_SERVER_ERRORS, NAMESPACE, SERVICE
 
-logger = Logger()
+logger = privacy_logs.powertools(Logger())  # personal data redacted from every record
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 tracer = Tracer()
 app = create_app()

@@ -7,10 +7,11 @@ cost (~75 ms with botocore already loaded) is small beside a model call. See REA
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from mastra.privacy import logs as privacy_logs
 from mastra.stats.metrics import NAMESPACE, SERVICE, STEP_LATENCY, timed
 from mastra.steps import execute_agent
 
-logger = Logger()
+logger = privacy_logs.powertools(Logger())  # personal data redacted from every record
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 tracer = Tracer()
 

@@ -7,10 +7,11 @@ No Tracer: it is on every request's critical path and its writes are short; the 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from mastra.privacy import logs as privacy_logs
 from mastra.stats.metrics import NAMESPACE, SERVICE, STEP_LATENCY, timed
 from mastra.steps import remember
 
-logger = Logger()
+logger = privacy_logs.powertools(Logger())  # personal data redacted from every record
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 
 

@@ -7,10 +7,11 @@ S3, DynamoDB and SageMaker calls (its cold start does not matter).
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from mastra.privacy import logs as privacy_logs
 from mastra.stats.metrics import NAMESPACE, RETRAINING_STEP_LATENCY, SERVICE, timed
 from mastra.training.retrain_steps import handle
 
-logger = Logger()
+logger = privacy_logs.powertools(Logger())  # personal data redacted from every record
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 tracer = Tracer()
 

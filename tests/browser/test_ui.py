@@ -108,7 +108,8 @@ def api(runtime) -> Iterator[SimpleNamespace]:  # type: ignore[no-untyped-def]
     while not server.started:
         assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.02)
-    yield SimpleNamespace(url=f"http://127.0.0.1:{port}", fake=fake)
+    key = runtime.keys.create(runtime.settings.tenant_id, "console", ["chat", "feedback", "stats"]).key
+    yield SimpleNamespace(url=f"http://127.0.0.1:{port}", fake=fake, key=key)
     server.should_exit = True
     thread.join(10)
     sock.close()
@@ -130,7 +131,7 @@ def browser() -> Iterator[SimpleNamespace]:
         def guard(route: Any) -> None:
             request = route.request
             if urlsplit(request.url).hostname == "127.0.0.1":
-                seen.requests.append((request.method, request.url, request.post_data))
+                seen.requests.append((request.method, request.url, request.post_data, request.headers))
                 route.continue_()
             else:
                 seen.problems.append(f"request beyond loopback: {request.url}")
@@ -151,6 +152,25 @@ def test_chat_then_feedback_then_statistics(browser: SimpleNamespace, api: Simpl
     page = browser.page
     page.goto(f"{api.url}/ui")
     assert page.title() == "Mastra console"
+
+    # Without a key the API refuses, and the page says how to get one.
+    key_status = page.locator("#key-status")
+    assert "Enter an API key" in key_status.inner_text()
+    page.get_by_label("Message").fill("hello?")
+    page.get_by_role("button", name="Send", exact=True).click()
+    page.locator("#chat-status").filter(has_text="401").wait_for()
+    assert "an API key is needed" in page.locator("#chat-status").inner_text()
+    assert "401" in key_status.inner_text() and "mastra serve prints one" in key_status.inner_text()
+    # The browser logs the refused call as a console error: expected here, and only here.
+    assert all("401" in p for p in browser.problems), browser.problems
+    browser.problems.clear()
+
+    # A key without the admin scope: typed once, kept for the tab (not in the URL), sent on every call.
+    page.get_by_label("API key").fill(api.key)
+    page.get_by_role("button", name="Use key").click()
+    assert key_status.inner_text() == "Key set for this tab."
+    assert page.get_by_label("API key").input_value() == ""  # not left on screen
+    assert page.evaluate("sessionStorage.getItem('mastra.apiKey')") == api.key
 
     # Chat: the answer and its trace.
     page.get_by_label("User id").fill("ana")
@@ -175,7 +195,7 @@ def test_chat_then_feedback_then_statistics(browser: SimpleNamespace, api: Simpl
     page.get_by_label("Message").fill("and what does a wire transfer cost?")
     page.get_by_role("button", name="Send", exact=True).click()
     page.locator("#log .turn").nth(1).locator(".answer-text").wait_for()
-    chats = [json.loads(body) for method, url, body in browser.requests if url.endswith("/v1/chat")]
+    chats = [json.loads(body) for method, url, body, _ in browser.requests if url.endswith("/v1/chat")][1:]
     assert [c.get("thread_id") for c in chats] == [None, thread_id]
     assert page.locator("#thread-id").inner_text() == thread_id
 
@@ -188,7 +208,7 @@ def test_chat_then_feedback_then_statistics(browser: SimpleNamespace, api: Simpl
     status = feedback.locator(".feedback-status")
     status.filter(has_text="reward").wait_for()
     assert status.inner_text().startswith("Feedback saved: reward ")
-    sent = [json.loads(body) for method, url, body in browser.requests if url.endswith("/v1/feedback")]
+    sent = [json.loads(body) for method, url, body, _ in browser.requests if url.endswith("/v1/feedback")]
     assert sent == [
         {
             "request_id": request_id,
@@ -212,5 +232,9 @@ def test_chat_then_feedback_then_statistics(browser: SimpleNamespace, api: Simpl
     assert page.locator(f"svg.line-chart g.series[data-key='{agent}'] circle").count() >= 1
 
     assert browser.problems == []
-    assert all(urlsplit(url).hostname == "127.0.0.1" for _, url, _ in browser.requests)
+    assert all(urlsplit(url).hostname == "127.0.0.1" for _, url, _, _ in browser.requests)
+    # Every API call after the key was set carried it; the first chat (before) carried none.
+    calls = [h for _, url, _, h in browser.requests if "/v1/" in url]
+    assert "authorization" not in calls[0] and len(calls) >= 4
+    assert all(h.get("authorization") == f"Bearer {api.key}" for h in calls[1:])
     assert time.monotonic() - started < 30

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.apiclient import api_client
 
-from mastra.api import create_app
 from mastra.runtime import Runtime
 
 REPO = Path(__file__).resolve().parents[2]
@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def client(runtime: Runtime) -> TestClient:
-    return TestClient(create_app(runtime))
+    return api_client(runtime)
 
 
 def test_chat_answers_with_request_id_and_trace(client: TestClient) -> None:

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.apiclient import api_client
 
-from mastra.api import create_app
 from mastra.models import ChatRequest, ChatResponse, RequestContext
 from mastra.runtime import Runtime
 from mastra.settings import Settings
@@ -17,7 +17,7 @@ from mastra.settings import Settings
 
 @pytest.fixture
 def client(runtime: Runtime) -> TestClient:
-    return TestClient(create_app(runtime))
+    return api_client(runtime)
 
 
 def chat(client: TestClient, message: str, user: str = "ana", thread: str | None = None) -> dict[str, Any]:
@@ -190,7 +190,7 @@ def ddb_runtime(settings: Settings, agent_cache: Path) -> Iterator[Runtime]:
 
 
 def test_feedback_loop_on_dynamodb(ddb_runtime: Runtime) -> None:
-    client = TestClient(create_app(ddb_runtime))
+    client = api_client(ddb_runtime)
     first = chat(client, "how do i transfer money to my savings account")
     chat(client, "how can i move money into my savings", thread=first["thread_id"])
     rid = first["request_id"]

@@ -29,6 +29,7 @@ import boto3
 import pytest
 from fastapi.testclient import TestClient
 from moto import mock_aws
+from tests.apiclient import api_client
 from tests.awsmock import ROLE_ARN, deploy, deploy_retraining, dispatch_lambda_in_process
 from tests.functional.test_retraining import GUARD_SOURCE, REPO
 from tests.functional.test_retraining_aws import IMAGE, execute, stand_in_for_sagemaker
@@ -36,7 +37,6 @@ from tests.functional.test_retraining_aws import IMAGE, execute, stand_in_for_sa
 import mastra.runtime
 from mastra import aws
 from mastra.agents.agentset import AgentSet
-from mastra.api import create_app
 from mastra.ids import new_id
 from mastra.runtime import Runtime, get_runtime
 from mastra.settings import EXAMPLE_AGENTS_DIR, get_settings
@@ -212,7 +212,7 @@ def report(where: str, loop: Loop, groups: dict[str, dict[str, Any]], event: dic
 def local(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Runtime, TestClient]]:
     runtime.settings = runtime.settings.model_copy(update={"model_ttl_s": 0.0})  # before the router is built
     split_request_ids(monkeypatch)
-    yield runtime, TestClient(create_app(runtime))
+    yield runtime, api_client(runtime)
 
 
 def test_bad_feedback_moves_the_topic_and_retraining_promotes_a_better_router_locally(
@@ -263,7 +263,7 @@ def aws_stack(monkeypatch: pytest.MonkeyPatch, agent_cache: Path) -> Iterator[Si
         for name in ("agents", "encoder", "sentiment", "reflector", "executor", "store", "publisher", "registry"):
             getattr(rt, name)
         service.ensure_builtin(rt, kind("router"))
-        client = TestClient(create_app(rt))
+        client = api_client(rt)
         yield SimpleNamespace(env=env, calls=calls, machine=machine, jobs=jobs, rt=rt, client=client)
         get_runtime.cache_clear()
         get_settings.cache_clear()

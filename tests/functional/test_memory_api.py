@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import yaml
 from fastapi.testclient import TestClient
+from tests.apiclient import api_client
 
-from mastra.api import create_app
 from mastra.runtime import Runtime
 from mastra.settings import EXAMPLE_AGENTS_DIR, Settings
 
@@ -22,7 +22,7 @@ WRITERS = 8
 
 @pytest.fixture
 def client(runtime: Runtime) -> TestClient:
-    return TestClient(create_app(runtime))
+    return api_client(runtime)
 
 
 def agents_with_working_memory(tmp_path: Path) -> Path:
@@ -47,7 +47,7 @@ def wm_client(tmp_path: Path, settings: Settings, agent_cache: Path) -> Iterator
     agents = agents_with_working_memory(tmp_path)
     rt = Runtime(settings.model_copy(update={"agents_dir": agents}), sleep=lambda s: None, strict_json=True)
     rt.__dict__["agents"] = AgentSet.load(agents, agent_cache)  # compiled once per session, like `runtime`
-    yield TestClient(create_app(rt))
+    yield api_client(rt)
     rt.store.close()
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
+from tests.apiclient import api_client
 
 from mastra.models import ChatRequest
 from mastra.runtime import Runtime
@@ -185,11 +186,8 @@ def test_the_offline_model_answers_from_the_users_working_memory(runtime: Runtim
 
 
 def test_an_edited_message_is_recalled_by_what_it_says_now(runtime: Runtime) -> None:
-    from fastapi.testclient import TestClient
 
-    from mastra.api import create_app
-
-    client = TestClient(create_app(runtime))
+    client = api_client(runtime)
     first = ask(runtime, "what is the capital of france")
     edited = client.patch(
         f"/v1/threads/{first.thread_id}/messages/{first.request_id}.0",

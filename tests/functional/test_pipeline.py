@@ -288,3 +288,44 @@ def test_remember_is_idempotent_when_step_functions_retries_it(runtime: Runtime)
     }
     steps.remember(state, runtime=runtime)
     assert len(runtime.store.recent_messages("default", r.thread_id, 10)) == 2
+
+
+def test_an_agents_fallback_chain_answers_offline_and_the_trace_says_why(runtime: Runtime) -> None:
+    from mastra.providers import FakeProvider, ProviderFactory
+    from mastra.spec.models import ModelSettings
+
+    registry = runtime.agents.registry
+    banking = registry.get("banking")
+    chained = banking.model_copy(
+        update={
+            "model": ModelSettings(
+                provider="bedrock",
+                model_id="anthropic.claude-3-5-sonnet",
+                fallbacks=[{"provider": "openai", "model_id": "gpt-4o-mini"}],  # type: ignore[list-item]
+            )
+        }
+    )
+    registry._by_id["banking"] = chained
+    runtime.__dict__["providers"] = ProviderFactory(
+        runtime.agents,
+        instances={
+            "bedrock": FakeProvider(
+                error=ProviderThrottledError("bedrock ThrottlingException", details={"attempts": 3})
+            ),
+            "openai": FakeProvider(error=ProviderError("openai: HTTP 401: invalid key")),
+        },
+    )
+    runtime.__dict__.pop("executor", None)
+    r = ask(runtime, "how do i transfer money to my savings account")
+    execution = r.trace.executions[0]
+    assert r.agent == "banking" and execution.provider == "retrieval" and execution.model_id == "tfidf-v1"
+    assert r.sources and execution.answered
+    assert [(f.provider, f.model_id, f.error, f.attempts) for f in execution.provider_failures] == [
+        ("fake", "anthropic.claude-3-5-sonnet", "provider_throttled", 3),
+        ("fake", "gpt-4o-mini", "provider_error", 1),
+    ]
+    stored = runtime.store.get_request("default", r.request_id)
+    assert stored is not None
+    assert (
+        stored.response["trace"]["executions"][0]["provider_failures"][1]["message"] == "openai: HTTP 401: invalid key"
+    )

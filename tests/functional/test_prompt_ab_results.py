@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi.testclient import TestClient
+from tests.apiclient import api_client
 
-from mastra.api import create_app
 from mastra.runtime import Runtime
 
 QUESTIONS = [
@@ -31,7 +31,7 @@ def _split_banking_prompt(client: TestClient) -> None:
 def test_each_prompt_version_gets_its_own_reward(runtime: Runtime) -> None:
     # Labels are re-read on every request, so the split serves at once.
     runtime.settings = runtime.settings.model_copy(update={"prompt_ttl_s": 0.0})
-    client = TestClient(create_app(runtime))
+    client = api_client(runtime)
     _split_banking_prompt(client)
 
     served: dict[str, int] = {}

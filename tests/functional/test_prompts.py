@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.apiclient import api_client
 
-from mastra.api import create_app
 from mastra.models import ChatRequest
 from mastra.prompts import LabelTarget, PromptDraft
 from mastra.runtime import Runtime
@@ -16,7 +16,7 @@ from mastra.runtime import Runtime
 
 @pytest.fixture
 def client(runtime: Runtime) -> TestClient:
-    return TestClient(create_app(runtime), raise_server_exceptions=False)
+    return api_client(runtime, raise_server_exceptions=False)
 
 
 def test_the_example_prompts_are_seeded_once_and_every_request_records_its_version(runtime: Runtime) -> None:

@@ -353,3 +353,18 @@ def test_each_call_waits_at_most_the_agents_remaining_budget() -> None:
     assert short is same and short.meta.config.read_timeout == 3
     assert long.meta.config.read_timeout == 120
     assert short.meta.config.retries["total_max_attempts"] == 1  # the pipeline retries, not botocore
+
+
+def test_throttling_is_retried_with_backoff_then_answers(client: Any, stub: Stubber) -> None:
+    from mastra.providers.resilience import RetryingProvider, RetryPolicy
+
+    stub.add_client_error("converse", service_error_code="ThrottlingException", http_status_code=429)
+    stub.add_client_error("converse", service_error_code="ServiceUnavailableException", http_status_code=503)
+    stub.add_response("converse", converse_reply([{"text": "ok"}]))
+    sleeps: list[float] = []
+    provider = RetryingProvider(BedrockProvider(client=client), RetryPolicy(3, 0.25, 4.0), sleep=sleeps.append)
+    request = CompletionRequest(
+        messages=[ChatMessage(role="user", content="hi")], settings=ModelSettings(provider="bedrock", model_id=MODEL_ID)
+    )
+    assert provider.complete(request).message.content == "ok"
+    assert len(sleeps) == 2 and sleeps[0] <= 0.25 and sleeps[1] <= 0.5

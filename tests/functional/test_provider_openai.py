@@ -270,3 +270,29 @@ def test_missing_sdk_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "openai", None)  # makes `import openai` raise ImportError
     with pytest.raises(ProviderError, match=r"pip install 'mastra\[openai\]'"):
         OpenAIProvider().complete(request())
+
+
+def test_throttling_is_retried_with_backoff_by_the_retrying_wrapper(server: FakeOpenAIServer) -> None:
+    from mastra.providers.resilience import RetryingProvider, RetryPolicy
+
+    server.reply(error("Rate limit reached", "rate_limit_error"), status=429)
+    server.reply(error("upstream overloaded", "server_error"), status=503)
+    server.reply(completion("third time lucky"))
+    sleeps: list[float] = []
+    # The SDK's own retries off (as ProviderFactory builds it): the attempts are Mastra's to count.
+    provider = RetryingProvider(provider_for(server, max_retries=0), RetryPolicy(3, 0.5, 4.0), sleep=sleeps.append)
+    assert provider.complete(request()).message.content == "third time lucky"
+    assert len(server.requests) == 3
+    assert len(sleeps) == 2 and 0 <= sleeps[0] <= 0.5 and 0 <= sleeps[1] <= 1.0
+
+
+def test_retries_give_up_after_max_attempts(server: FakeOpenAIServer) -> None:
+    from mastra.providers.resilience import RetryingProvider, RetryPolicy
+
+    for _ in range(4):
+        server.reply(error("Rate limit reached", "rate_limit_error"), status=429)
+    sleeps: list[float] = []
+    provider = RetryingProvider(provider_for(server, max_retries=0), RetryPolicy(3, 0.1, 1.0), sleep=sleeps.append)
+    with pytest.raises(ProviderThrottledError) as info:
+        provider.complete(request())
+    assert len(server.requests) == 3 and len(sleeps) == 2 and info.value.details["attempts"] == 3

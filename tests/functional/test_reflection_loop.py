@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
+from tests.apiclient import api_client
 
 from mastra.errors import BudgetExceededError
 from mastra.models import ChatRequest
@@ -252,12 +252,11 @@ def test_a_thread_over_its_time_budget_is_refused_before_any_work(runtime: Runti
 
 
 def test_a_thread_over_its_token_budget_gets_a_429(runtime: Runtime) -> None:
-    from mastra.api.app import create_app
 
     configure(runtime, thread_token_budget=100)
     first = ask(runtime)
     runtime.answer_cache.add_usage("default", first.thread_id, tokens=150, elapsed_ms=0)
-    response = TestClient(create_app(runtime)).post(
+    response = api_client(runtime).post(
         "/v1/chat", json={"message": "and to checking?", "user_id": "alice", "thread_id": first.thread_id}
     )
     assert response.status_code == 429

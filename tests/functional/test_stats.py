@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.apiclient import api_client
 
 from mastra.events.consumer import record_batch
 from mastra.events.models import EventBatch, FeedbackReceived, RewardAssigned
@@ -93,15 +94,22 @@ def test_agent_stats_are_cached_for_a_short_time(runtime: Runtime, answered: lis
 
 
 def test_get_stats_and_bad_parameters(runtime: Runtime, answered: list[ChatResponse]) -> None:
-    from fastapi.testclient import TestClient
 
-    from mastra.api import create_app
-
-    client = TestClient(create_app(runtime))
+    client = api_client(runtime)
     body = client.get("/v1/stats", params={"window": "24h", "by": "topic"}).json()
     assert set(body) == {"by", "since", "until", "groups"} and body["by"] == "topic"
     group = body["groups"][0]
-    assert set(group) == {"key", "requests", "latency_ms", "reflection_score", "reward", "feedback", "errors", "series"}
+    assert set(group) == {
+        "key",
+        "requests",
+        "latency_ms",
+        "reflection_score",
+        "reward",
+        "feedback",
+        "errors",
+        "screening",
+        "series",
+    }
     assert set(group["series"][0]) == {"t", "requests", "reward", "latency_p50"}
     assert body == json.loads(json.dumps(runtime.stats.summary("default", body["since"], body["until"], "topic")))
     for params, reason in [({"window": "3x"}, "window"), ({"by": "user"}, "by"), ({"window": "400d"}, "90d")]:

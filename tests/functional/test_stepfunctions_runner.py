@@ -14,9 +14,9 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 from fastapi.testclient import TestClient
+from tests.apiclient import api_client
 
 from mastra import aws
-from mastra.api import create_app
 from mastra.runtime import Runtime
 from mastra.workflow.stepfunctions import StepFunctionsRunner
 
@@ -28,7 +28,7 @@ def stubbed(runtime: Runtime) -> Iterator[tuple[Stubber, TestClient]]:
     client = boto3.client("stepfunctions", region_name="us-east-1")
     with Stubber(client) as stub:
         runtime.__dict__["pipeline"] = StepFunctionsRunner(ARN, sync=True, client=client)
-        yield stub, TestClient(create_app(runtime))
+        yield stub, api_client(runtime)
         stub.assert_no_pending_responses()
 
 

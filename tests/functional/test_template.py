@@ -106,26 +106,49 @@ def test_function_requirements_are_empty_the_layers_carry_the_dependencies() -> 
 EXPECTED_POLICIES: dict[str, set[tuple[str, str]]] = {
     "SelectAgentFunction": {
         ("DynamoDBReadPolicy", "Table"),
+        ("Statement", "UseDataKey"),
         ("Statement", "ReadModelArtifacts"),
         ("Statement", "ListModelArtifacts"),
     },
     "AnalyzeSentimentFunction": {
         ("DynamoDBReadPolicy", "Table"),
+        ("Statement", "UseDataKey"),
         ("Statement", "ReadModelArtifacts"),
         ("Statement", "ListModelArtifacts"),
     },
-    "ReflectFunction": {("Statement", "CacheAnswers")},
+    "ReflectFunction": {("Statement", "CacheAnswers"), ("Statement", "UseDataKey")},
     "ExecuteAgentFunction": {
         ("DynamoDBReadPolicy", "Table"),
+        ("Statement", "UseDataKey"),
         ("Statement", "ReadLargeMessages"),
         ("Statement", "InvokeBedrockModels"),
+        ("Statement", "ReadAgentSecrets"),
+        ("Statement", "ReadAgentSecretValues"),
+        ("Statement", "InvokeLambdaAgentsAndTools"),
+        ("Statement", "InvokeSageMakerEndpoints"),
     },
     "RememberFunction": {
         ("DynamoDBCrudPolicy", "Table"),
         ("SQSSendMessagePolicy", "EventsQueue"),
         ("Statement", "WriteLargeMessages"),
+        ("Statement", "UseDataKey"),
     },
-    "EventConsumerFunction": {("DynamoDBCrudPolicy", "Table"), ("SQSPollerPolicy", "EventsQueue")},
+    "EventConsumerFunction": {
+        ("DynamoDBCrudPolicy", "Table"),
+        ("SQSPollerPolicy", "EventsQueue"),
+        ("EventBridgePutEventsPolicy", "EventBus"),
+        ("Statement", "UseDataKey"),
+    },
+    "RequestWorkerFunction": {
+        ("DynamoDBCrudPolicy", "Table"),
+        ("SQSPollerPolicy", "RequestsQueue"),
+        ("SQSSendMessagePolicy", "EventsQueue"),
+        ("Statement", "UseDataKey"),
+        ("Statement", "ReadLargeMessages"),
+        ("Statement", "RunRequestPipeline"),
+        ("Statement", "ReadRequestPipelineExecutions"),
+        ("Statement", "ReadCallbackSecrets"),
+    },
     "RetrainFunction": {
         ("DynamoDBCrudPolicy", "Table"),
         ("SQSSendMessagePolicy", "EventsQueue"),
@@ -133,14 +156,18 @@ EXPECTED_POLICIES: dict[str, set[tuple[str, str]]] = {
         ("Statement", "ListTrainingData"),
         ("Statement", "RunTrainingJobs"),
         ("Statement", "PassTrainingJobRole"),
+        ("Statement", "UseDataKey"),
     },
     "ApiFunction": {
         ("DynamoDBCrudPolicy", "Table"),
         ("SQSSendMessagePolicy", "EventsQueue"),
+        ("SQSSendMessagePolicy", "RequestsQueue"),
+        ("Statement", "UseDataKey"),
         ("Statement", "ManageLargeMessages"),
         ("Statement", "ListLargeMessages"),
         ("Statement", "RunRequestPipeline"),
         ("Statement", "ReadRequestPipelineExecutions"),
+        ("Statement", "IdempotencyRecords"),
     },
 }
 
@@ -213,14 +240,19 @@ def test_environment_names_real_settings_and_validates(template: dict[str, Any])
     parameters = template["Parameters"]
     stand_ins = {
         "Table": "mastra-Table-1",
+        "IdempotencyTable": "mastra-IdempotencyTable-1",
         "EventsQueue": "https://sqs.us-east-1.amazonaws.com/1/q",
         "ArtifactsBucket": "mastra-artifacts",
         "RequestPipeline": "arn:aws:states:us-east-1:1:stateMachine:p",
+        "RequestsQueue": "https://sqs.us-east-1.amazonaws.com/1/requests",
+        "EventBus": "mastra-events",
     }
 
     def resolve(value: Any) -> str:
         if isinstance(value, dict) and "!GetAtt" in value:
             return f"arn:aws:iam::1:role/{value['!GetAtt']}"
+        if isinstance(value, dict) and "!Sub" in value:
+            return str(value["!Sub"]).replace("${AWS::StackName}", "mastra")
         if isinstance(value, dict):
             name = value["!Ref"]
             return str(parameters[name]["Default"]) if name in parameters else stand_ins[name]
@@ -237,8 +269,10 @@ def test_environment_names_real_settings_and_validates(template: dict[str, Any])
         assert (settings.store, settings.events, settings.table_name) == ("dynamodb", "sqs", "mastra-Table-1")
         assert settings.retention_days == 365 and str(settings.home) == "/tmp/mastra"
         assert settings.confidence_floor == Settings.model_fields["confidence_floor"].default
-        expected = "stepfunctions" if function == "ApiFunction" else "local"
+        expected = "stepfunctions" if function in ("ApiFunction", "RequestWorkerFunction") else "local"
         assert settings.pipeline == expected, function
+        queued = function in ("ApiFunction", "RequestWorkerFunction")
+        assert settings.requests_queue == ("sqs" if queued else "local"), function
 
 
 # ---- data resources (the moto tests build theirs from these same properties) --------------------
@@ -276,13 +310,13 @@ def test_table(resources: dict[str, Any]) -> None:
     assert props["BillingMode"] == "PAY_PER_REQUEST"
     assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
-    assert props["SSESpecification"] == {"SSEEnabled": True}
+    assert props["SSESpecification"] == {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": {"!Ref": "DataKey"}}
 
 
 def test_events_queue_redrives_to_the_dead_letter_queue(resources: dict[str, Any]) -> None:
     queue, dlq = resources["EventsQueue"]["Properties"], resources["EventsDLQ"]["Properties"]
     consumer = resources["EventConsumerFunction"]["Properties"]
-    assert queue["SqsManagedSseEnabled"] is True and dlq["SqsManagedSseEnabled"] is True
+    assert queue["KmsMasterKeyId"] == dlq["KmsMasterKeyId"] == {"!Ref": "DataKey"}
     assert queue["VisibilityTimeout"] == 6 * consumer["Timeout"]
     assert queue["RedrivePolicy"] == {"deadLetterTargetArn": {"!GetAtt": "EventsDLQ.Arn"}, "maxReceiveCount": 3}
     assert dlq["MessageRetentionPeriod"] == 1209600
@@ -292,7 +326,7 @@ def test_event_consumer_reads_the_queue_with_partial_batch_failures(resources: d
     consumer = resources["EventConsumerFunction"]["Properties"]
     # `Events: {Type: SQS}` would also attach AWSLambdaSQSQueueExecutionRole (every queue in the account).
     assert all(e["Type"] != "SQS" for e in consumer.get("Events", {}).values())
-    (mapping,) = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
+    mapping = resources["EventConsumerMapping"]["Properties"]
     assert mapping["EventSourceArn"] == {"!GetAtt": "EventsQueue.Arn"}
     assert mapping["FunctionName"] == {"!Ref": "EventConsumerFunction"}
     assert mapping["BatchSize"] == 10 and mapping["MaximumBatchingWindowInSeconds"] == 1
@@ -313,7 +347,11 @@ def test_events_parked_in_the_dead_letter_queue_raise_an_alarm(resources: dict[s
 def test_artifacts_bucket_is_private_encrypted_versioned_and_tls_only(resources: dict[str, Any]) -> None:
     props = resources["ArtifactsBucket"]["Properties"]
     (rule,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
-    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms")
+    assert rule["ServerSideEncryptionByDefault"] == {
+        "SSEAlgorithm": "aws:kms",
+        "KMSMasterKeyID": {"!GetAtt": "DataKey.Arn"},
+    }
+    assert rule["BucketKeyEnabled"] is True
     assert set(props["PublicAccessBlockConfiguration"].values()) == {True}
     assert len(props["PublicAccessBlockConfiguration"]) == 4
     assert props["VersioningConfiguration"] == {"Status": "Enabled"}
@@ -329,9 +367,37 @@ def test_artifacts_bucket_is_private_encrypted_versioned_and_tls_only(resources:
 
 
 def test_http_api_sends_every_route_to_the_api_function(resources: dict[str, Any]) -> None:
-    events = resources["ApiFunction"]["Properties"]["Events"]
-    (event,) = events.values()
-    assert event["Type"] == "HttpApi" and event["Properties"] == {"ApiId": {"!Ref": "HttpApi"}}  # $default route
+    assert "Events" not in resources["ApiFunction"]["Properties"]  # the routes below, not SAM's
+    integration = resources["ApiIntegration"]["Properties"]
+    assert (
+        integration["IntegrationUri"] == {"!GetAtt": "ApiFunction.Arn"} and integration["PayloadFormatVersion"] == "2.0"
+    )
+    routes = {
+        r["Properties"]["RouteKey"]: r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::ApiGatewayV2::Route"
+    }
+    assert all(r["Target"] == {"!Sub": "integrations/${ApiIntegration}"} for r in routes.values())
+    permission = resources["ApiInvokePermission"]["Properties"]
+    assert (
+        permission["FunctionName"] == {"!Ref": "ApiFunction"} and permission["Principal"] == "apigateway.amazonaws.com"
+    )
+    # With JwtIssuerUrl, API Gateway verifies JWTs on $default; the public routes never need one.
+    assert routes["$default"]["AuthorizationType"] == {"!If": ["HasJwtIssuer", "JWT", "NONE"]}
+    assert routes["$default"]["AuthorizerId"] == {
+        "!If": ["HasJwtIssuer", {"!Ref": "JwtAuthorizer"}, {"!Ref": "AWS::NoValue"}]
+    }
+    public = {"GET /healthz", "GET /docs", "GET /openapi.json", "GET /redoc", "GET /ui", "GET /ui/{name}"}
+    assert set(routes) == {"$default", *public}
+    assert all(routes[k]["AuthorizationType"] == "NONE" for k in public)
+    authorizer = resources["JwtAuthorizer"]
+    assert authorizer["Condition"] == "HasJwtIssuer" and authorizer["Properties"]["AuthorizerType"] == "JWT"
+    assert authorizer["Properties"]["JwtConfiguration"] == {
+        "Issuer": {"!Ref": "JwtIssuerUrl"},
+        "Audience": {"!Ref": "JwtAudience"},
+    }
+    env = resources["ApiFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["MASTRA_JWT_TENANT_CLAIM"] == {"!Ref": "JwtTenantClaim"}
 
 
 def test_layers(resources: dict[str, Any]) -> None:
@@ -367,9 +433,13 @@ def test_outputs(template: dict[str, Any]) -> None:
         "ApiUrl",
         "RequestPipelineArn",
         "TableName",
+        "IdempotencyTableName",
         "EventsQueueUrl",
         "ArtifactsBucketName",
         "RetrainingStateMachineArn",
+        "RequestsQueueUrl",
+        "EventBusName",
+        "DataKeyArn",
     }
 
 
@@ -485,9 +555,79 @@ def test_the_training_job_role_reaches_only_training_data_and_its_logs(resources
     assert trust["Principal"] == {"Service": "sagemaker.amazonaws.com"} and trust["Action"] == "sts:AssumeRole"
     (policy,) = role["Policies"]
     statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
-    assert set(statements) == {"TrainingData", "ListTrainingData", "TrainingLogs"}
+    assert set(statements) == {"TrainingData", "ListTrainingData", "TrainingLogs", "UseDataKey"}
+    assert statements["UseDataKey"]["Resource"] == {"!GetAtt": "DataKey.Arn"}
     assert statements["TrainingData"]["Resource"] == {"!Sub": "${ArtifactsBucket.Arn}/training/*"}
     assert statements["ListTrainingData"]["Condition"] == {"StringLike": {"s3:prefix": ["training/*"]}}
     assert statements["TrainingLogs"]["Resource"]["!Sub"].endswith(":log-group:/aws/sagemaker/TrainingJobs:*")
     for statement in statements.values():
         assert "*" not in _as_list(statement["Resource"])
+
+
+def test_agent_secrets_and_invokes_are_scoped_to_prefixes(resources: dict[str, Any]) -> None:
+    policies = resources["ExecuteAgentFunction"]["Properties"]["Policies"]
+    statements = {s["Sid"]: s for p in policies if "Statement" in p for s in p["Statement"]}
+    expected = {
+        "ReadAgentSecrets": ("ssm:GetParameter", ":parameter/${SecretsPrefix}/*"),
+        "ReadAgentSecretValues": ("secretsmanager:GetSecretValue", ":secret:${SecretsPrefix}/*"),
+        "InvokeLambdaAgentsAndTools": ("lambda:InvokeFunction", ":function:${LambdaAgentPrefix}*"),
+        "InvokeSageMakerEndpoints": ("sagemaker:InvokeEndpoint", ":endpoint/${SageMakerEndpointPrefix}*"),
+    }
+    for sid, (action, suffix) in expected.items():
+        statement = statements[sid]
+        assert statement["Action"] == [action], sid
+        resource = statement["Resource"]
+        text = next(iter(resource.values())) if isinstance(resource, dict) else resource  # !Sub
+        assert text.endswith(suffix), (sid, text)
+
+
+# ---- async requests, outbound events, the customer managed key ----------------------------------------
+
+
+def test_requests_queue_redrives_after_the_receives_the_worker_counts(resources: dict[str, Any]) -> None:
+    queue, dlq = resources["RequestsQueue"]["Properties"], resources["RequestsDLQ"]["Properties"]
+    worker = resources["RequestWorkerFunction"]["Properties"]
+    assert queue["VisibilityTimeout"] == 6 * worker["Timeout"]
+    receives = queue["RedrivePolicy"]["maxReceiveCount"]
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"!GetAtt": "RequestsDLQ.Arn"}
+    # The worker fails the status record on the last receive: it must know the queue's count.
+    assert worker["Environment"]["Variables"]["MASTRA_REQUESTS_MAX_RECEIVES"] == str(receives)
+    assert Settings.model_fields["requests_max_receives"].default == receives
+    assert dlq["MessageRetentionPeriod"] == 1209600
+    mapping = resources["RequestWorkerMapping"]["Properties"]
+    assert mapping["EventSourceArn"] == {"!GetAtt": "RequestsQueue.Arn"}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    alarm = resources["RequestsDLQAlarm"]["Properties"]
+    assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": {"!GetAtt": "RequestsDLQ.QueueName"}}]
+
+
+def test_callback_secrets_are_read_only_under_the_stacks_prefix(resources: dict[str, Any]) -> None:
+    worker = resources["RequestWorkerFunction"]["Properties"]
+    statements = {s["Sid"]: s for s in _statements(worker)}
+    read = statements["ReadCallbackSecrets"]
+    assert read["Action"] == ["ssm:GetParameter"]
+    assert read["Resource"]["!Sub"].endswith(":parameter/${AWS::StackName}/callback-secret/*")
+    prefix = worker["Environment"]["Variables"]["MASTRA_CALLBACK_SECRET_PREFIX"]["!Sub"]
+    assert read["Resource"]["!Sub"].endswith(prefix.lstrip("/") + "*")
+
+
+def test_events_are_forwarded_to_the_bus(resources: dict[str, Any]) -> None:
+    consumer = resources["EventConsumerFunction"]["Properties"]
+    assert consumer["Environment"]["Variables"]["MASTRA_EVENT_BUS_NAME"] == {"!Ref": "EventBus"}
+    assert resources["EventBus"]["Type"] == "AWS::Events::EventBus"
+    assert resources["EventArchive"]["Properties"]["EventPattern"] == {"source": ["mastra"]}
+
+
+def test_data_at_rest_uses_the_customer_managed_key_with_rotation(resources: dict[str, Any]) -> None:
+    key = resources["DataKey"]
+    props = key["Properties"]
+    assert props["EnableKeyRotation"] is True and key["DeletionPolicy"] == "Retain"
+    assert props["KeyPolicy"]["Statement"][0]["Principal"] == {
+        "AWS": {"!Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
+    }
+    for queue in ("EventsQueue", "EventsDLQ", "RequestsQueue", "RequestsDLQ"):
+        assert resources[queue]["Properties"]["KmsMasterKeyId"] == {"!Ref": "DataKey"}, queue
+    for logical, props in _functions(resources).items():  # every function touches encrypted data
+        use = {s["Sid"]: s for s in _statements(props)}["UseDataKey"]
+        assert use["Resource"] == {"!GetAtt": "DataKey.Arn"}, logical
+        assert set(use["Action"]) <= {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"}

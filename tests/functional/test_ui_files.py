@@ -6,14 +6,14 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.apiclient import api_client
 
-from mastra.api import create_app
 from mastra.api.routes.ui import CSP
 
 
 @pytest.fixture
 def client(runtime) -> TestClient:  # type: ignore[no-untyped-def]
-    return TestClient(create_app(runtime))
+    return api_client(runtime)
 
 
 @pytest.mark.parametrize(

@@ -137,7 +137,7 @@ def test_a_good_answer_is_accepted_with_reasons_per_signal() -> None:
     r = reflector().reflect(MESSAGE, selection(), GOOD, sentiment=CALM, tried=["banking"])
     assert r.verdict == "accept" and r.score >= 0.47
     assert set(r.signals) >= {"relevance", "fit", "completeness", "tone", "safety"}
-    assert set(r.reasons) == {"relevance", "fit", "completeness", "tone", "safety"}
+    assert set(r.reasons) == {"relevance", "fit", "completeness", "tone", "safety", "injection"}
 
 
 def test_an_unsafe_answer_is_repaired_with_a_redaction_critique() -> None:

@@ -47,7 +47,7 @@ def test_json_specs_load_too(tmp_path: Path) -> None:
         ({"name": None}, "name", "valid string"),
         ({"capabilities": ["a", "a"]}, "capabilities", "duplicate capability names"),
         ({"timeout_s": 0}, "timeout_s", "greater than 0"),
-        ({"model": {"provider": "gpt"}}, "model.provider", "'retrieval', 'bedrock', 'openai' or 'fake'"),
+        ({"model": {"provider": "gpt"}}, "model.provider", "'retrieval', 'bedrock', 'openai', 'sagemaker' or 'fake'"),
         ({"knowledge": {"passages": []}}, "<root>", "needs knowledge.passages or tools"),
     ],
 )

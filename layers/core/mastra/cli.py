@@ -12,6 +12,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -74,8 +75,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 2
     from mastra.api import create_app
     from mastra.runtime import get_runtime
+    from mastra.security.cli import bootstrap_message
 
-    get_runtime().warm()
+    runtime = get_runtime().warm()
+    print(bootstrap_message(runtime, args.host, args.port), file=sys.stderr)
     print(
         f"Mastra API on http://{args.host}:{args.port}  (docs: http://{args.host}:{args.port}/docs)",
         file=sys.stderr,
@@ -218,10 +221,23 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+#: ``mastra eval <name>`` for detectors that are not registry models: name -> "module:function(data, as_json=)".
+EVALUATORS: dict[str, str] = {
+    "pii": "mastra.privacy.cli:run_eval",
+    "injection": "mastra.screening.evaluate:run",
+}
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from mastra.training import service
     from mastra.training.kinds import kind
 
+    if args.kind in EVALUATORS:
+        import importlib
+
+        module, func = EVALUATORS[args.kind].split(":")
+        evaluate: Callable[..., int] = getattr(importlib.import_module(module), func)
+        return evaluate(args.data, as_json=args.json)
     result = service.evaluate(_runtime(), kind(args.kind), args.data, version=args.version)
     if args.json:
         _print_json(result)
@@ -369,7 +385,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_invoke)
 
     p = sub.add_parser("train", help="train a model and register it as a candidate (or start it on SageMaker)")
-    p.add_argument("kind", help="the model kind (router or sentiment)")
+    p.add_argument("kind", help="the model kind (router or sentiment) or a screen (injection)")
     p.add_argument("--data", type=Path, help="labelled rows (JSONL): router {text, domain}, sentiment {text, label}")
     p.add_argument("--agents", type=Path, help="router: train from these agent spec files (with --data: both)")
     p.add_argument("--validation", type=Path, help="rows to report metrics on (JSONL)")
@@ -382,8 +398,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--image", default="", help="the framework container's ECR image URI")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("eval", help="evaluate a model version on labelled rows")
-    p.add_argument("kind", help="the model kind (router or sentiment)")
+    p = sub.add_parser("eval", help="evaluate a model version, or a detector (pii, injection), on labelled rows")
+    p.add_argument("kind", help="a model kind (router or sentiment), or a detector: pii, injection")
     p.add_argument("--data", type=Path, required=True, help="labelled rows (JSONL)")
     p.add_argument("--version", type=int, help="the version (default: the champion)")
     p.add_argument("--json", action="store_true")
@@ -413,6 +429,9 @@ def build_parser() -> argparse.ArgumentParser:
     from mastra.stats.cli import add_commands as add_stats_commands
 
     add_stats_commands(sub)
+    from mastra.async_requests.cli import add_commands as add_requests_commands
+
+    add_requests_commands(sub)
     p = sub.add_parser("retrain", help="retrain a model from feedback (the retraining state machine, locally)")
     p.add_argument("action", nargs="?", choices=["run", "asl"], default="run", help="asl: its Step Functions document")
     p.add_argument("--kind", default="router", help="the model kind (router)")
@@ -441,6 +460,14 @@ def build_parser() -> argparse.ArgumentParser:
     from mastra.feedback.cli import add_commands as add_feedback_commands
 
     add_feedback_commands(sub)
+
+    from mastra.security.cli import add_commands as add_key_commands
+
+    add_key_commands(sub)
+
+    from mastra.privacy.cli import add_commands as add_privacy_commands
+
+    add_privacy_commands(sub)
     return parser
 
 

@@ -7,8 +7,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from mastra.memory.models import MemoryUse
-from mastra.providers.base import Critique
+from mastra.providers.base import Critique, ProviderFailure
 from mastra.reflection.base import Reflection
+from mastra.screening.models import OutputScreen
 from mastra.selection.base import Selection
 from mastra.sentiment.base import Sentiment
 
@@ -101,12 +102,17 @@ class Execution(BaseModel):
     output_tokens: int = 0
     recovered_from: StepFailure | None = Field(None, description="The failure this fallback answer replaces.")
     replaces_agent_id: str | None = Field(None, description="The agent whose failure this answer replaces.")
+    provider_failures: list[ProviderFailure] = Field(
+        default_factory=list,
+        description="Models of the agent's fallback chain that failed before `provider` answered, and why.",
+    )
     memory: MemoryUse | None = Field(None, description="What the agent's context held from memory.")
     prompt: PromptUse | None = Field(None, description="The prompt version this attempt used.")
     critique: Critique | None = Field(None, description="A repair attempt: what reflection asked it to fix.")
     timeout_s: float | None = Field(None, description="The agent's time limit for this attempt (adaptive).")
     cache: CacheUse | None = None
     fast_path: FastPath | None = Field(None, description="Set when reflection is skipped for this attempt.")
+    screen: OutputScreen | None = Field(None, description="The output screen: a leaked system prompt or secrets.")
     elapsed_ms: float = 0.0
 
     @property

@@ -22,16 +22,21 @@ from mastra.settings import Settings, get_settings
 if TYPE_CHECKING:
     from mastra.agents.agentset import AgentSet
     from mastra.agents.executor import AgentExecutor
+    from mastra.async_requests import AsyncRequests
     from mastra.cache import CacheStore
     from mastra.encoder import MessageEncoder
     from mastra.events import EventPublisher
     from mastra.feedback import FeedbackService
+    from mastra.idempotency import Idempotency
     from mastra.memory import MemoryService
     from mastra.optimisation import AgentStatsSource
+    from mastra.privacy import PrivacyService
     from mastra.prompts import PromptService
     from mastra.providers import ModelProvider, ProviderFactory
     from mastra.reflection import HeuristicReflector
     from mastra.registry import ModelRegistry
+    from mastra.security.keys import KeyService
+    from mastra.security.ratelimit import RateLimiter
     from mastra.selection.bandit import SelectionPolicy
     from mastra.selection.service import RoutingService
     from mastra.sentiment.service import SentimentService
@@ -95,6 +100,9 @@ class Runtime:
         self._provider_instances = providers
         self._sleep = sleep
         self._strict_json = strict_json
+        from mastra.privacy import logs
+
+        logs.install()  # the safety net: nothing personal reaches a log record
 
     @component
     def agents(self) -> AgentSet:
@@ -187,7 +195,9 @@ class Runtime:
                 schema.append(WorkingMemorySchema.of(self.agents.registry))
             return schema[0]
 
-        return MemoryService(self.store, working_schema, lambda: self.encoder)
+        return MemoryService(
+            self.store, working_schema, lambda: self.encoder, redact=lambda t, text: self.privacy.inbound(t, text)
+        )
 
     @component
     def prompts(self) -> PromptService:
@@ -213,6 +223,42 @@ class Runtime:
             else None
         )
         return PromptService(prompts, ttl_s=self.settings.prompt_ttl_s, seed=seed)
+
+    @component
+    def keys(self) -> KeyService:
+        """API keys (hashed, per tenant) in the turn store's database or table."""
+        from mastra.security.keys import KeyService
+
+        store = self.store
+        if store.backend == "dynamodb":
+            from mastra.security.keys_dynamodb import DynamoDBKeyStore
+
+            keys: Any = DynamoDBKeyStore.sharing(store)  # type: ignore[arg-type]
+        else:
+            from mastra.security.keys_sqlite import SQLiteKeyStore
+
+            keys = SQLiteKeyStore(store.db)  # type: ignore[attr-defined]
+        return KeyService(keys, cache_ttl_s=self.settings.key_cache_ttl_s)
+
+    def audit(self, principal: Any, action: str, target: str, outcome: str = "ok", **details: Any) -> None:
+        """Publish an ``audit.recorded`` event for an admin action (a failure to publish is logged:
+        the action itself already happened and must not be reported as failed)."""
+        from mastra.events.models import AuditRecorded, audit_day
+
+        event = AuditRecorded(
+            tenant_id=principal.tenant_id,
+            request_id=audit_day(time.time()),
+            actor=principal.actor,
+            via=principal.via,
+            action=action,
+            target=target,
+            outcome=outcome,
+            details={k: str(v) for k, v in details.items()},
+        )
+        try:
+            self.publisher.publish([event])
+        except errors.MastraError as exc:
+            log.error("could not publish audit event %s %s: %s", action, target, exc.message)
 
     @component
     def publisher(self) -> EventPublisher:
@@ -261,7 +307,46 @@ class Runtime:
             half_life_h=s.feedback_half_life_h,
             window_h=s.feedback_window_h,
             rephrase_threshold=s.rephrase_threshold,
+            redact=lambda t, text: self.privacy.inbound(t, text),
         )
+
+    @component
+    def rate_limiter(self) -> RateLimiter:
+        """Token buckets per API key, on the store's backend (so they hold across instances)."""
+        from mastra.security.ratelimit import RateLimiter
+
+        store = self.store
+        if store.backend == "dynamodb":
+            from mastra.security.ratelimit_dynamodb import DynamoDBRateLimitStore
+
+            buckets: Any = DynamoDBRateLimitStore.sharing(store)  # type: ignore[arg-type]
+        else:
+            from mastra.security.ratelimit_sqlite import SQLiteRateLimitStore
+
+            buckets = SQLiteRateLimitStore(store.db)  # type: ignore[attr-defined]
+        return RateLimiter(buckets, self.settings)
+
+    @component
+    def idempotency(self) -> Idempotency:
+        """Idempotency-Key records: Powertools' DynamoDB layer on AWS, the SQLite layer locally."""
+        from mastra.idempotency import Idempotency, persistence_layer
+
+        s = self.settings
+        return Idempotency(persistence_layer(s, self.store), ttl_s=s.idempotency_ttl_s, lease_s=s.idempotency_lease_s)
+
+    @component
+    def async_requests(self) -> AsyncRequests:
+        """Queued requests (POST /v1/requests): their status records, queue and callbacks."""
+        from mastra.async_requests import AsyncRequests
+
+        return AsyncRequests.for_runtime(self)
+
+    @component
+    def privacy(self) -> PrivacyService:
+        """Each tenant's privacy policy (redact / mask / allow per entity type), in the turn store."""
+        from mastra.privacy import PrivacyService, open_policies
+
+        return PrivacyService(open_policies(self.store), ttl_s=self.settings.prompt_ttl_s)
 
     @component
     def registry(self) -> ModelRegistry:
@@ -290,6 +375,7 @@ class Runtime:
             self.agents.space,
             threshold=self.settings.reflection_threshold,
             retry_min_confidence=self.settings.retry_min_confidence,
+            block_threshold=self.settings.injection_block_threshold,
         )
 
     @component
@@ -340,7 +426,7 @@ class Runtime:
         With the Step Functions pipeline, the steps run in their own functions: only the store,
         the publisher and the runner are needed here.
         """
-        names = ["store", "publisher", "pipeline"]
+        names = ["store", "publisher", "pipeline", "privacy"]
         if self.settings.pipeline == "local":
             names += ["encoder", "agents", "router", "sentiment", "reflector", "executor"]
         for name in names:
@@ -377,17 +463,31 @@ class Runtime:
             tenant_id=tenant,
             user_id=request.user_id,
             thread_id=thread_id,
-            message=request.message,
+            # The one entry point of a user's message: redacted here, so the stored turn, its
+            # embedding, the events, the logs, the Step Functions input and the providers never
+            # see what the tenant's privacy policy does not allow.
+            message=self.privacy.inbound(tenant, request.message),
             received_at=time.time(),
             new_thread=request.thread_id is None,
         )
 
     def chat(self, request: ChatRequest, *, tenant_id: str | None = None) -> ChatResponse:
         """Run one request through the pipeline (locally, in-process) and return the response."""
+        started = time.perf_counter()  # the total includes admission (the thread's owner and budget)
+        return self.run(self.new_request(request, tenant_id=tenant_id), started=started)
+
+    def run(self, context: RequestContext, *, resume: bool = False, started: float | None = None) -> ChatResponse:
+        """Run an admitted request through the pipeline. ``resume``: the request may have run before
+        (a redelivered queue message): if its turn is stored, that response is returned and nothing
+        runs again (one read; the synchronous path skips it)."""
         from mastra.workflow import ExecutionFailed
 
-        started = time.perf_counter()
-        context = self.new_request(request, tenant_id=tenant_id)
+        if resume:
+            stored = self._stored_response(context)
+            if stored is not None:
+                return stored
+        if started is None:
+            started = time.perf_counter()
         try:
             output = self.pipeline.run({"request": context.model_dump()})
         except ExecutionFailed as exc:

@@ -49,6 +49,17 @@ class Settings(BaseModel):
     model_ttl_s: float = Field(
         60.0, ge=0, description="How often a warm process re-reads the champion model pointer (promotion lag)."
     )
+    key_cache_ttl_s: float = Field(
+        5.0, ge=0, le=60, description="How long a process trusts a looked-up API key (revocation lag; 0: no cache)."
+    )
+    jwt_tenant_claim: str = Field(
+        "custom:tenant_id", min_length=1, description="The JWT claim naming the caller's tenant (JWT authorizer)."
+    )
+    jwt_default_scopes: str = Field(
+        "chat,feedback,memory",
+        pattern=r"^[a-z,]*$",
+        description="Scopes of a JWT that carries none (a Cognito ID token); empty: such a token may do nothing.",
+    )
     prompt_ttl_s: float = Field(
         30.0, ge=0, description="How often a warm process re-reads a prompt label (label-move lag)."
     )
@@ -57,6 +68,12 @@ class Settings(BaseModel):
     )
     reflection_threshold: float = Field(
         0.47, ge=0, le=1, description="Answers scoring below this are repaired or retried with the next-best agent."
+    )
+    injection_block_threshold: float = Field(
+        0.85,
+        ge=0,
+        le=1.01,
+        description="Requests whose prompt-injection score reaches this are refused unanswered (>1: never).",
     )
     retry_min_confidence: float = Field(
         0.05, ge=0, le=1, description="A retry candidate needs at least this routing confidence."
@@ -115,6 +132,46 @@ class Settings(BaseModel):
     rephrase_threshold: float = Field(
         0.70, ge=-1, le=1, description="Cosine of consecutive user messages from which the second is a rephrase."
     )
+    # ---- rate limits and idempotency (mastra.security.ratelimit, mastra.idempotency) ----
+    rate_per_s: float = Field(
+        0.0, ge=0, description="Default requests/s per API key (token refill); 0: no limit unless the key sets one."
+    )
+    rate_burst: int = Field(20, ge=1, description="Default token-bucket size per API key: requests allowed at once.")
+    rate_limit_fail_open: bool = Field(
+        True, description="If the bucket store fails: admit (log, RateLimitStoreErrors metric); false: 503."
+    )
+    idempotency_ttl_s: float = Field(
+        86400.0, ge=1, description="How long a response stored under an Idempotency-Key is replayed."
+    )
+    idempotency_lease_s: float = Field(
+        60.0, gt=0, description="A call in progress holds its Idempotency-Key this long at most (off Lambda)."
+    )
+    idempotency_table_name: str = Field(
+        "mastra-idempotency", min_length=3, max_length=255, description="DynamoDB table of idempotency records."
+    )
+    # ---- async requests (mastra.async_requests) ----
+    requests_queue: Literal["local", "sqs"] = Field(
+        "local", description="Where POST /v1/requests queues work: the embedded queue (a worker thread) or SQS."
+    )
+    requests_queue_url: str | None = Field(None, description="SQS queue of async requests (requests_queue=sqs).")
+    requests_max_receives: int = Field(
+        3, ge=1, le=20, description="Runs of a queued request before it fails (SQS: the queue's maxReceiveCount)."
+    )
+    requests_lease_s: float = Field(
+        300.0, gt=0, description="Embedded queue: a claimed request is re-run if its worker has not finished by then."
+    )
+    requests_workers: int = Field(2, ge=1, le=32, description="Embedded queue: worker threads of `mastra serve`.")
+    callback_secrets: Literal["local", "ssm"] = Field(
+        "local", description="Callback signing secrets: files under <home>/callback-secrets, or SSM SecureStrings."
+    )
+    callback_secret_prefix: str = Field(
+        "/mastra/callback-secret/", description="SSM parameter of a tenant's callback secret: <prefix><tenant>."
+    )
+    callback_attempts: int = Field(4, ge=1, le=10, description="Deliveries of a callback tried before it fails.")
+    callback_timeout_s: float = Field(5.0, gt=0, le=60, description="Per callback delivery attempt.")
+    event_bus_name: str | None = Field(
+        None, description="EventBridge bus the event consumer forwards pipeline events to (none: not forwarded)."
+    )
     log_level: str = "INFO"
 
     @model_validator(mode="after")
@@ -123,6 +180,8 @@ class Settings(BaseModel):
             raise ValueError("MASTRA_EVENTS=sqs needs MASTRA_EVENTS_QUEUE_URL")
         if self.pipeline == "stepfunctions" and not self.pipeline_arn:
             raise ValueError("MASTRA_PIPELINE=stepfunctions needs MASTRA_PIPELINE_ARN")
+        if self.requests_queue == "sqs" and not self.requests_queue_url:
+            raise ValueError("MASTRA_REQUESTS_QUEUE=sqs needs MASTRA_REQUESTS_QUEUE_URL")
         return self
 
     @property

@@ -107,6 +107,7 @@ def execute_agent(event: dict[str, Any], runtime: Runtime | None = None) -> dict
     """
     from mastra.optimisation import adaptive_timeout, cache_key, fast_path, personalised
     from mastra.reflection.signals import safety
+    from mastra.screening import screen_input, screen_output
 
     started = time.perf_counter()
     rt = runtime or get_runtime()
@@ -117,6 +118,11 @@ def execute_agent(event: dict[str, Any], runtime: Runtime | None = None) -> dict
         return execution.model_dump()
     request = inp.request
     spec = rt.agents.registry.get(inp.agent_id) if inp.agent_id else rt.agents.registry.fallback
+    if screen_input(request.message).blocked(rt.settings.injection_block_threshold):
+        # An obvious injection or jailbreak: no model call; reflection blocks it and says why.
+        execution = _blocked(inp, spec.id)
+        execution.elapsed_ms = _ms(started)
+        return execution.model_dump()
     stats = rt.agent_stats.agent_stats(request.tenant_id, spec.id)
     timeout_s = adaptive_timeout(spec.timeout_s, stats, rt.settings)
     if inp.attempt > 1:  # a retry or repair gets what is left of the request's budget, within its own limit
@@ -163,8 +169,9 @@ def execute_agent(event: dict[str, Any], runtime: Runtime | None = None) -> dict
         agent_id=spec.id,
         attempt=inp.attempt,
         answer=run.answer,
-        provider=rt.providers(spec).name,
+        provider=run.provider or rt.providers(spec).name,
         model_id=run.model_id,
+        provider_failures=run.provider_failures,
         stop_reason=run.stop_reason,
         sources=run.sources,
         tool_calls=[ToolCallRecord.model_validate(c) for c in run.tool_calls],
@@ -175,11 +182,13 @@ def execute_agent(event: dict[str, Any], runtime: Runtime | None = None) -> dict
         critique=inp.critique,
         timeout_s=timeout_s,
         cache=cache,
+        screen=screen_output(run.answer, run.system, request.message),
     )
     if inp.attempt == 1 and execution.answered and inp.sentiment_label != "negative":
         why = fast_path(inp.confidence, stats, rt.settings)
         # The safety check costs microseconds: a leak is never waved through on a fast path.
-        if why is not None and not safety(execution.answer, request.message)[1]:
+        leaks = safety(execution.answer, request.message)[1] or execution.screen.findings  # type: ignore[union-attr]
+        if why is not None and not leaks:
             assert stats is not None and stats.reflection_score is not None
             execution.fast_path = FastPath(reason=why, expected_score=stats.reflection_score)
     execution.elapsed_ms = _ms(started)
@@ -200,6 +209,12 @@ def _cache_use(
     if personal is not None:
         return CacheUse(bypass=personal)
     return CacheUse(key=key_of(inp.request.tenant_id, spec.id, prompt.use().ref, inp.request.message))
+
+
+def _blocked(inp: ExecuteInput, agent_id: str) -> Execution:
+    from mastra.reflection.screening import REFUSAL
+
+    return Execution(agent_id=agent_id, attempt=inp.attempt, answer=REFUSAL, provider="none", stop_reason="blocked")
 
 
 def _recovery(inp: ExecuteInput, fallback_id: str) -> Execution:
@@ -231,6 +246,7 @@ def _facts(execution: Execution) -> AnswerFacts:
         stop_reason=execution.stop_reason,
         sources=tuple(execution.sources),
         critiqued=execution.critique is not None,
+        leaks=tuple(execution.screen.findings) if execution.screen else (),
     )
 
 
@@ -355,7 +371,9 @@ def build_response(event: dict[str, Any], inp: RememberInput) -> ChatResponse:
     such, and the best reflected answer stands. A kept answer with a safety finding (the budget ran
     out before a repair) is redacted: it is never returned as it was.
     """
+    from mastra.reflection.screening import REFUSAL
     from mastra.reflection.signals import redact
+    from mastra.screening.models import redact_output
 
     final = inp.reflection
     history = final.history
@@ -401,7 +419,11 @@ def build_response(event: dict[str, Any], inp: RememberInput) -> ChatResponse:
             failed = f"reflecting on attempt {inp.execution.attempt} failed"
             reason = f"{reason}; {failed}, so attempt {last.kept_attempt}'s answer stands"
     answer = kept.answer
-    if kept_refl.findings:
+    if kept_refl.verdict == "block":  # whatever an earlier attempt said, a blocked request gets the refusal
+        answer = REFUSAL
+    elif kept_refl.findings:
+        if kept.screen is not None:  # the output screen's spans first: they index the answer as it came
+            answer = redact_output(answer, kept.screen)
         answer = redact(answer, inp.request.message)
         reason = f"{reason}; leaks redacted"
     verdict = reflections[0].verdict if len(attempts) > 1 else final.verdict
@@ -443,13 +465,26 @@ def build_response(event: dict[str, Any], inp: RememberInput) -> ChatResponse:
     )
 
 
+def _outbound(rt: Runtime, tenant_id: str, response: ChatResponse) -> ChatResponse:
+    """The response with the tenant's privacy policy applied to every answer in it (the answer, each
+    attempt's, each execution's) before it is stored and returned. The user's own data was redacted
+    at the entry; this catches what an agent, a tool or a knowledge base added."""
+    redact = rt.privacy.outbound
+    response.answer = redact(tenant_id, response.answer)
+    for attempt in response.attempts:
+        attempt.answer = redact(tenant_id, attempt.answer)
+    for execution in response.trace.executions:
+        execution.answer = redact(tenant_id, execution.answer)
+    return response
+
+
 def remember(event: dict[str, Any], runtime: Runtime | None = None) -> dict[str, Any]:
     """Store the turn (idempotent on the request id) and return the response."""
     started = time.perf_counter()
     rt = runtime or get_runtime()
     inp = RememberInput.model_validate(event)
     request = inp.request
-    response = build_response(event, inp)
+    response = _outbound(rt, request.tenant_id, build_response(event, inp))
     now = time.time()
     body = response.model_dump()
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mastra.errors import StepTimeoutError, ToolError
 from mastra.models import PromptUse
@@ -20,12 +20,17 @@ from mastra.providers.base import (
     CompletionResponse,
     Critique,
     ModelProvider,
+    ProviderFailure,
     ToolResult,
     ToolSpec,
     Usage,
 )
 from mastra.spec.models import AgentSpec
 from mastra.tools import TOOLS, ToolContext
+
+if TYPE_CHECKING:
+    from mastra.tools.external import ExternalToolRunner
+    from mastra.tools.mcp import McpTools
 
 MAX_TOOL_ROUNDS = 4
 
@@ -39,13 +44,45 @@ class AgentRun:
     tool_calls: list[dict[str, object]] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     prompt: PromptUse | None = None
+    #: The provider that gave the final answer ("" if the provider does not say: the agent's own).
+    provider: str = ""
+    #: Models of the agent's fallback chain that failed, over every round.
+    provider_failures: list[ProviderFailure] = field(default_factory=list)
+    #: The rendered system prompt the model ran with (None: the provider reads none), for the output screen.
+    system: str | None = None
 
 
 class AgentExecutor:
-    def __init__(self, provider_for: Callable[[AgentSpec], ModelProvider], *, max_tool_rounds: int = MAX_TOOL_ROUNDS):
+    def __init__(
+        self,
+        provider_for: Callable[[AgentSpec], ModelProvider],
+        *,
+        max_tool_rounds: int = MAX_TOOL_ROUNDS,
+        external_tools: ExternalToolRunner | None = None,
+        mcp_tools: McpTools | None = None,
+    ):
         self.provider_for = provider_for
         self.max_tool_rounds = max_tool_rounds
         self._tool_specs: dict[str, ToolSpec] = {}
+        self._external = external_tools
+        self._mcp = mcp_tools
+
+    @property
+    def mcp_tools(self) -> McpTools:
+        if self._mcp is None:
+            from mastra.tools.mcp import McpTools
+
+            self._mcp = McpTools()
+        return self._mcp
+
+    @property
+    def external_tools(self) -> ExternalToolRunner:
+        if self._external is None:
+            from mastra.tools.external import ExternalToolRunner
+
+            secrets = getattr(self.provider_for, "secrets", None)
+            self._external = ExternalToolRunner(secret=secrets.resolve if secrets is not None else None)
+        return self._external
 
     def _tools(self, spec: AgentSpec) -> list[ToolSpec]:
         out = []
@@ -57,6 +94,11 @@ class AgentExecutor:
                     name=tool.name, description=tool.description, input_schema=tool.input_schema
                 )
             out.append(ts)
+        out.extend(
+            ToolSpec(name=t.name, description=t.description, input_schema=t.input_schema) for t in spec.external_tools
+        )
+        if spec.mcp_servers:  # listed once per server, then cached
+            out.extend(self.mcp_tools.specs(spec.id, spec.mcp_servers))
         return out
 
     def run(
@@ -89,7 +131,9 @@ class AgentExecutor:
         messages = [*history, ChatMessage(role="user", content=message)]
         tools = self._tools(spec)
         context = ToolContext(request_id=request_id, user_id=user_id)
-        run = AgentRun(answer="", model_id=settings.model_id, stop_reason="end_turn", prompt=choice.use())
+        run = AgentRun(
+            answer="", model_id=settings.model_id, stop_reason="end_turn", prompt=choice.use(), system=system
+        )
         for round_no in range(self.max_tool_rounds + 1):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -104,9 +148,12 @@ class AgentExecutor:
                     timeout_s=remaining,
                     memory=variables or {},
                     critique=critique,
+                    context={"agent_id": spec.id, "request_id": request_id, "user_id": user_id},
                 )
             )
             run.usage = run.usage + response.usage
+            run.provider = response.provider or run.provider
+            run.provider_failures.extend(response.failures)
             run.model_id = response.model_id or run.model_id
             run.sources.extend(response.sources)
             calls = response.message.tool_calls
@@ -130,14 +177,19 @@ class AgentExecutor:
             messages.append(ChatMessage(role="tool", tool_results=results))
         raise AssertionError("unreachable")  # pragma: no cover
 
-    @staticmethod
     def _call_tool(
-        spec: AgentSpec, name: str, arguments: dict[str, object], context: ToolContext
+        self, spec: AgentSpec, name: str, arguments: dict[str, object], context: ToolContext
     ) -> tuple[dict[str, object], bool]:
         """Run one tool call; errors go back to the model as the result, they do not end the run."""
-        if name not in spec.tools:
+        external = next((t for t in spec.external_tools if t.name == name), None)
+        mcp = self.mcp_tools.find(spec.id, spec.mcp_servers, name) if spec.mcp_servers else None
+        if name not in spec.tools and external is None and mcp is None:
             return {"error": f"tool {name!r} is not available to this agent"}, True
         try:
+            if mcp is not None:
+                return mcp[0].call(mcp[1], dict(arguments)).model_dump(), False
+            if external is not None:
+                return self.external_tools.invoke(external, dict(arguments), context).model_dump(), False
             return TOOLS[name].invoke(dict(arguments), context).model_dump(), False
         except ToolError as exc:
             return {"error": exc.message}, True

@@ -64,18 +64,23 @@ def _reason(error: dict[str, Any]) -> str:
     return f"{'.'.join(loc) or 'body'}: {error.get('msg')}"
 
 
+def error_response(exc: MastraError) -> JSONResponse:
+    """The response for a Mastra error: its status, body and headers (also stored for idempotent replays)."""
+    status = status_of(exc)
+    if status >= 500:
+        log.error("request failed: %s", exc.message)
+    headers = {"Retry-After": "1"} if exc.retryable else None
+    if isinstance(exc, RateLimitedError):
+        headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after_s)))}
+    elif isinstance(exc, UnauthorizedError):
+        headers = {"WWW-Authenticate": 'Bearer realm="mastra"'}
+    return JSONResponse(status_code=status, content=exc.to_dict(), headers=headers)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(MastraError)
     async def mastra_error(request: Request, exc: MastraError) -> JSONResponse:
-        status = status_of(exc)
-        if status >= 500:
-            log.error("request failed: %s", exc.message)
-        headers = {"Retry-After": "1"} if exc.retryable else None
-        if isinstance(exc, RateLimitedError):
-            headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after_s)))}
-        elif isinstance(exc, UnauthorizedError):
-            headers = {"WWW-Authenticate": 'Bearer realm="mastra"'}
-        return JSONResponse(status_code=status, content=exc.to_dict(), headers=headers)
+        return error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:

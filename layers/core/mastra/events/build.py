@@ -96,9 +96,13 @@ def events_for_turn(request: RequestContext, response: ChatResponse) -> list[Eve
                 signals=r.signals,
                 retry_agent_id=r.retry_agent_id,
                 chosen=r.chosen,
+                findings=r.findings,
             )
         )
     kept = next((e for e in reversed(trace.executions) if e.agent_id == response.agent), None)
+    blocked = response.reflection.verdict == "block"
+    k = response.reflection.kept_attempt - 1
+    kept_findings = trace.reflections[k].findings if 0 <= k < len(trace.reflections) else []
     # The steps before Remember (which publishes this): what a rebuilt response also holds.
     timings = {k: v for k, v in response.timings_ms.items() if k not in ("remember", "total")}
     events.append(
@@ -115,6 +119,8 @@ def events_for_turn(request: RequestContext, response: ChatResponse) -> list[Eve
             latency_ms=round(sum(timings.values()), 3),
             timings_ms=timings,
             errors=len(trace.errors),
+            blocked=blocked,
+            redacted=bool(kept_findings) and not blocked,
         )
     )
     return events

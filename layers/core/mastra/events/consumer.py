@@ -43,6 +43,17 @@ def record_batch(batch: EventBatch, store: Store, *, on_applied: Callable[[list[
     return len(batch.events)
 
 
-def consume(body: str, store: Store, *, on_applied: Callable[[list[Event]], None] | None = None) -> int:
-    """One queue message: raises (pydantic ``ValidationError``) on anything that is not a batch."""
-    return record_batch(EventBatch.model_validate_json(body), store, on_applied=on_applied)
+def consume(
+    body: str,
+    store: Store,
+    *,
+    on_applied: Callable[[list[Event]], None] | None = None,
+    forward: Callable[[list[Event]], object] | None = None,
+) -> int:
+    """One queue message: raises (pydantic ``ValidationError``) on anything that is not a batch.
+    ``forward`` (e.g. to the EventBridge bus) gets the batch's events after they are stored."""
+    batch = EventBatch.model_validate_json(body)
+    count = record_batch(batch, store, on_applied=on_applied)
+    if forward is not None:
+        forward(list(batch.events))
+    return count

@@ -82,6 +82,9 @@ class ReflectionVerdict(_Event):
     signals: dict[str, float] = Field(default_factory=dict)
     retry_agent_id: str | None = None
     chosen: str = "first"
+    findings: list[str] = Field(
+        default_factory=list, description="Safety findings: 'prompt_injection' (blocked), leaks (kinds only)."
+    )
 
 
 class RequestFailed(_Event):
@@ -104,6 +107,8 @@ class RequestCompleted(_Event):
     latency_ms: float = Field(description="The steps' sum up to the kept answer's reflection (before Remember).")
     timings_ms: dict[str, float] = Field(default_factory=dict, description="Per step (select_agent, ...).")
     errors: int = Field(0, description="Step failures the request recovered from.")
+    blocked: bool = Field(False, description="Refused unanswered: a prompt injection or jailbreak (screening).")
+    redacted: bool = Field(False, description="The kept answer leaked (prompt, secrets, personal data): redacted.")
 
 
 class FeedbackReceived(_Event):
@@ -149,6 +154,29 @@ class RetrainingFinished(_Event):
     reason: str = ""
 
 
+def audit_day(at: float) -> str:
+    """The ``request_id`` of a day's audit events (``audit:<yyyy-mm-dd>``, UTC): one partition per
+    tenant and day, read with ``GET /v1/audit``.
+
+    >>> audit_day(0)
+    'audit:1970-01-01'
+    """
+    return "audit:" + time.strftime("%Y-%m-%d", time.gmtime(at))
+
+
+class AuditRecorded(_Event):
+    """An admin action: who did what to which target. ``request_id`` is the day (:func:`audit_day`)."""
+
+    type: Literal["audit.recorded"] = "audit.recorded"
+    version: Literal[1] = 1
+    actor: str = Field(description="The key id, jwt:<subject>, or cli:<user> that acted.")
+    via: str = Field(description="How the actor authenticated: api_key, jwt or local (the CLI).")
+    action: str = Field(description="e.g. key.created, key.revoked, prompt.label_moved, user.erased.")
+    target: str = Field(description="What was acted on, e.g. key:<id>, prompt:<id>@<label>, user:<id>.")
+    outcome: Literal["ok", "denied", "failed"] = "ok"
+    details: dict[str, str] = Field(default_factory=dict)
+
+
 def _kind(value: Any) -> str:
     if isinstance(value, dict):
         return f"{value.get('type')}/{value.get('version')}"
@@ -164,7 +192,8 @@ Event = Annotated[
     | Annotated[RequestCompleted, Tag("request.completed/1")]
     | Annotated[FeedbackReceived, Tag("feedback.received/1")]
     | Annotated[RewardAssigned, Tag("reward.assigned/1")]
-    | Annotated[RetrainingFinished, Tag("retraining.finished/1")],
+    | Annotated[RetrainingFinished, Tag("retraining.finished/1")]
+    | Annotated[AuditRecorded, Tag("audit.recorded/1")],
     Discriminator(_kind),
 ]
 

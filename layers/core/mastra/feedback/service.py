@@ -79,8 +79,11 @@ class FeedbackService:
         window_h: int = 216,
         rephrase_threshold: float = 0.70,
         clock: Callable[[], float] = time.time,
+        redact: Callable[[str, str], str] | None = None,
     ) -> None:
         self.store, self.turns = store, turns
+        #: ``(tenant, text) -> text``: the tenant's privacy policy, applied to a comment before it is stored.
+        self._redact = redact or (lambda _tenant, text: text)
         self._sentiment, self._publisher, self._encoder = sentiment, publisher, encoder
         self.half_life_h, self.window_h = half_life_h, window_h
         self.rephrase_threshold = rephrase_threshold
@@ -103,6 +106,8 @@ class FeedbackService:
                 f"request {request.request_id!r} was asked by another user; only they can rate it",
                 details={"request_id": request.request_id},
             )
+        if request.comment is not None:
+            request = request.model_copy(update={"comment": self._redact(tenant_id, request.comment)})
         comment = None
         if request.comment is not None:
             s = self._sentiment().analyze(request.comment)

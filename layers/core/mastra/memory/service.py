@@ -59,10 +59,14 @@ class MemoryService:
         store: Store,
         schema: Callable[[], WorkingMemorySchema],
         encoder: Callable[[], MessageEncoder],
+        *,
+        redact: Callable[[str, str], str] | None = None,
     ) -> None:
         self.store = store
         self._schema = schema
         self._encoder = encoder
+        #: ``(tenant, text) -> text``: the tenant's privacy policy, applied before a user's text is stored.
+        self._redact = redact or (lambda _tenant, text: text)
         self._purged_at = 0.0
 
     @property
@@ -214,6 +218,7 @@ class MemoryService:
     ) -> WorkingMemory:
         """A JSON merge patch of the profile, validated against the declared fields."""
         to_set, removed = self.schema.validate_patch(patch)
+        to_set = {k: self._redacted(tenant_id, v) for k, v in to_set.items()}
         return self.store.update_working_memory(
             tenant_id,
             user_id,
@@ -222,8 +227,18 @@ class MemoryService:
             expected_version=expected_version,
         )
 
+    def _redacted(self, tenant_id: str, value: Any) -> Any:
+        if isinstance(value, str):
+            return self._redact(tenant_id, value)
+        if isinstance(value, list):
+            return [self._redacted(tenant_id, v) for v in value]
+        if isinstance(value, dict):
+            return {k: self._redacted(tenant_id, v) for k, v in value.items()}
+        return value
+
     def edit_message(self, tenant_id: str, thread_id: str, message_id: str, content: str) -> Message:
         """Change a stored message: its new embedding is written with it, so recall follows the edit."""
+        content = self._redact(tenant_id, content)
         return self.store.edit_message(tenant_id, thread_id, message_id, content, self.embed(content))
 
     def delete_thread(self, tenant_id: str, thread_id: str, *, user_id: str | None = None) -> Erasure:

@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
-from mastra.spec.models import ModelSettings
+from mastra.spec.models import ModelSettings, ModelTarget
 
 
 class ToolCall(BaseModel):
@@ -81,7 +81,7 @@ class CompletionRequest(BaseModel):
     system: str | None = None
     messages: list[ChatMessage]
     tools: list[ToolSpec] = Field(default_factory=list)
-    settings: ModelSettings = Field(default_factory=ModelSettings)
+    settings: ModelTarget = Field(default_factory=ModelSettings)
     timeout_s: float = Field(default=30.0, gt=0)
     memory: dict[str, Any] = Field(
         default_factory=dict,
@@ -89,6 +89,9 @@ class CompletionRequest(BaseModel):
         "read a system prompt get it there; the offline retrieval model renders templated passages with it.",
     )
     critique: Critique | None = Field(None, description="Set on a repair attempt: what to fix in the answer.")
+    context: dict[str, str] = Field(
+        default_factory=dict, description="agent_id, request_id, user_id: for agents that answer elsewhere."
+    )
 
 
 class Usage(BaseModel):
@@ -105,12 +108,26 @@ class Usage(BaseModel):
 StopReason = Literal["end_turn", "tool_use", "max_tokens", "content_filtered", "no_match"]
 
 
+class ProviderFailure(BaseModel):
+    """A model of an agent's fallback chain that failed, and why (error code and message, no secrets)."""
+
+    provider: str
+    model_id: str
+    error: str = Field(description="The error code: provider_throttled, timeout, provider_error...")
+    message: str
+    attempts: int = Field(1, description="Calls made, retries included.")
+
+
 class CompletionResponse(BaseModel):
     message: ChatMessage
     stop_reason: StopReason = "end_turn"
     usage: Usage = Field(default_factory=Usage)
     model_id: str = ""
     sources: list[str] = Field(default_factory=list, description="Ids of passages the answer came from.")
+    provider: str = Field("", description="The provider that answered (set by a fallback chain).")
+    failures: list[ProviderFailure] = Field(
+        default_factory=list, description="Models of the fallback chain that failed before this one answered."
+    )
 
 
 class ModelProvider(ABC):

@@ -13,6 +13,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from mastra.errors import ProviderError, ProviderThrottledError, StepTimeoutError
 from mastra.providers.base import (
@@ -66,8 +67,9 @@ class BedrockProvider(SDKProvider):
         Without one, a client is built on first use, never at import time.
     max_attempts : int
         Attempts per call, the first included, in botocore's standard retry mode. The default is
-        one: the pipeline's Retry rule retries throttling with backoff, and retries inside a call
-        as well would multiply the attempts and overrun the agent's time budget.
+        one: ``ProviderFactory`` wraps the provider in a ``RetryingProvider`` (backoff with jitter,
+        never past the agent's time budget), and botocore's retries as well would multiply the
+        attempts without knowing the budget.
 
     Raises
     ------
@@ -131,6 +133,8 @@ class BedrockProvider(SDKProvider):
             raise _translate_client_error(exc) from exc
         except (ReadTimeoutError, ConnectTimeoutError) as exc:
             raise StepTimeoutError(f"bedrock: {exc}", details={"provider": self.name}) from exc
+        except BotoConnectionError as exc:  # endpoint unreachable, connection dropped: transient
+            raise ProviderThrottledError(f"bedrock: {exc}", details={"provider": self.name}) from exc
         except BotoCoreError as exc:
             raise ProviderError(f"bedrock: {exc}", details={"provider": self.name}) from exc
         return _parse_response(response, request.settings.model_id)

@@ -7,8 +7,11 @@ imported only when an agent uses it, so the core layer does not ship it.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
+
+from pydantic import SecretStr
 
 from mastra.errors import ProviderError, ProviderThrottledError, StepTimeoutError
 from mastra.providers.base import (
@@ -64,6 +67,9 @@ class OpenAIProvider(SDKProvider):
         Retries of the SDK on connection errors, 408/409/429 and 5xx, with backoff.
     timeout_s : float
         Client-wide timeout; each call also gets the request's own ``timeout_s``.
+    key_source : callable or None
+        Returns the API key on each call (a :class:`~mastra.providers.secrets.SecretResolver`
+        lookup, cached by Powertools); overrides ``api_key``.
 
     Raises
     ------
@@ -91,10 +97,13 @@ class OpenAIProvider(SDKProvider):
         *,
         max_retries: int = 2,
         timeout_s: float = DEFAULT_TIMEOUT_S,
+        key_source: Callable[[], SecretStr | None] | None = None,
     ) -> None:
         super().__init__(client)
+        self._injected = client is not None
         self.base_url = base_url
         self.api_key = api_key or NO_API_KEY
+        self.key_source = key_source
         self.max_retries = max_retries
         self.timeout_s = timeout_s
 
@@ -104,8 +113,20 @@ class OpenAIProvider(SDKProvider):
             base_url=self.base_url, api_key=self.api_key, max_retries=self.max_retries, timeout=self.timeout_s
         )
 
+    def _refresh_key(self) -> None:
+        """Take the key from ``key_source`` (cached by Powertools); a rotated key rebuilds the client."""
+        secret = self.key_source() if self.key_source is not None else None
+        key = secret.get_secret_value() if secret is not None else NO_API_KEY
+        if key != self.api_key:
+            with self._client_lock:
+                self.api_key = key
+                if not self._injected:
+                    self._client = None
+
     def complete(self, request: CompletionRequest) -> CompletionResponse:
         sdk = _sdk()
+        if self.key_source is not None:
+            self._refresh_key()
         params = self.chat_params(request)
         try:
             response = self.client.chat.completions.create(**params)
@@ -115,10 +136,10 @@ class OpenAIProvider(SDKProvider):
                 f"openai: no answer within {request.timeout_s:g} s", details={"provider": self.name}
             ) from exc
         except sdk.RateLimitError as exc:
-            raise ProviderThrottledError(_status_message(exc), details=_status_details(exc)) from exc
+            raise ProviderThrottledError(self._scrub(_status_message(exc)), details=_status_details(exc)) from exc
         except sdk.APIStatusError as exc:
             error_type = ProviderThrottledError if exc.status_code >= 500 else ProviderError
-            raise error_type(_status_message(exc), details=_status_details(exc)) from exc
+            raise error_type(self._scrub(_status_message(exc)), details=_status_details(exc)) from exc
         except sdk.APIConnectionError as exc:
             raise ProviderThrottledError(
                 f"openai: cannot reach the endpoint: {exc}", details={"provider": self.name}
@@ -126,6 +147,12 @@ class OpenAIProvider(SDKProvider):
         except sdk.OpenAIError as exc:
             raise ProviderError(f"openai: {exc}", details={"provider": self.name}) from exc
         return parse_response(response, request.settings.model_id)
+
+    def _scrub(self, text: str) -> str:
+        """``text`` without the API key: some servers echo the key they refused in the error body."""
+        if self.api_key and self.api_key != NO_API_KEY and len(self.api_key) >= 8:
+            text = text.replace(self.api_key, "**********")
+        return text
 
     @staticmethod
     def chat_params(request: CompletionRequest) -> dict[str, Any]:

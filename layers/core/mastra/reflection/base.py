@@ -10,8 +10,8 @@ from pydantic import BaseModel, Field
 from mastra.providers.base import Critique
 
 #: ``accept``: keep the best answer so far; ``retry``: ask the next-best agent (``retry_agent_id``);
-#: ``repair``: ask the same agent again with ``critique``.
-Verdict = Literal["accept", "retry", "repair"]
+#: ``repair``: ask the same agent again with ``critique``; ``block``: refuse (a prompt injection or jailbreak).
+Verdict = Literal["accept", "retry", "repair", "block"]
 
 
 class Reflection(BaseModel):
@@ -53,3 +53,5 @@ class AnswerFacts:
     stop_reason: str = "end_turn"
     sources: tuple[str, ...] = field(default_factory=tuple)
     critiqued: bool = False
+    #: The output screen's findings ('system_prompt', secret kinds): the answer leaks them.
+    leaks: tuple[str, ...] = ()

@@ -5,6 +5,9 @@
     completeness = answered at all, not truncated, covers the request's parts and named things
     tone         = suits the user's sentiment (no cheerful or flippant answer to an upset user)
     safety       = 0 if the answer leaks personal data, secrets or instructions the user did not give
+                   (or the output screen found the system prompt or a secret in it)
+    injection    = 1 - the request's prompt-injection score (mastra.screening); at or above the block
+                   threshold the verdict is ``block`` whatever the answer (reflection/screening.py)
     score        = answered * safety * (W_RELEVANCE*relevance + W_FIT*fit + W_COMPLETENESS*completeness
                                         + W_TONE*tone)
 
@@ -33,8 +36,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from mastra.providers.base import Critique
+from mastra.reflection import screening
 from mastra.reflection.base import AnswerFacts, Reflection
-from mastra.reflection.signals import completeness, safety, tone
+from mastra.reflection.signals import Signal, completeness, safety, tone
+from mastra.screening.injection import BLOCK_THRESHOLD, InjectionScore
 from mastra.selection.base import Selection
 from mastra.sentiment.base import Sentiment
 from mastra.text import TfidfSpace
@@ -62,6 +67,7 @@ class Review:
     signals: dict[str, float]
     reasons: dict[str, str]
     findings: list[str] = field(default_factory=list)
+    injection: InjectionScore | None = None
 
     @property
     def faults(self) -> list[str]:
@@ -101,12 +107,14 @@ class HeuristicReflector:
         retry_min_confidence: float,
         weights: dict[str, float] | None = None,
         repair_min_fit: float = REPAIR_MIN_FIT,
+        block_threshold: float = BLOCK_THRESHOLD,
     ) -> None:
         self.space = space
         self.threshold = threshold
         self.retry_min_confidence = retry_min_confidence
         self.weights = dict(weights or WEIGHTS)
         self.repair_min_fit = repair_min_fit
+        self.block_threshold = block_threshold
 
     # ---- scoring -------------------------------------------------------------------------------
     def relevance(self, message: str, answer: str) -> float:
@@ -132,6 +140,11 @@ class HeuristicReflector:
             sentiment_score=sentiment.score if sentiment else None,
         )
         safe, findings = safety(facts.answer, message) if facts.answered else (None, [])
+        if facts.leaks and facts.answered:  # the output screen: the system prompt or a secret
+            findings = sorted({*findings, *facts.leaks})
+            what = ", ".join(k.replace("_", " ") for k in facts.leaks)
+            safe = Signal(0.0, f"leaks {what}" + ("" if safe is None or safe.value else f"; {safe.reason}"))
+        guard, found = screening.injection(message)
         answered = 1.0 if facts.answered else 0.0
         safety_value = safe.value if safe is not None else 1.0
         signals = {
@@ -141,6 +154,7 @@ class HeuristicReflector:
             "tone": mood.value,
             "safety": safety_value,
             "answered": answered,
+            "injection": guard.value,
         }
         w = self.weights
         weighted = sum(w[k] * signals[k] for k in w)
@@ -151,8 +165,9 @@ class HeuristicReflector:
             "completeness": complete.reason,
             "tone": mood.reason,
             "safety": safe.reason if safe is not None else "nothing to check",
+            "injection": guard.reason,
         }
-        return Review(score, signals, reasons, findings)
+        return Review(score, signals, reasons, findings, found)
 
     def score(self, message: str, selection: Selection, facts: AnswerFacts) -> tuple[float, dict[str, float]]:
         """The score and signals alone (no sentiment: tone counts as suitable)."""
@@ -194,6 +209,19 @@ class HeuristicReflector:
             "chosen": "first" if kept == 1 else "retry",
             "previous_score": history[-1][1].score if history else None,
         }
+        found = review.injection
+        if found is not None and found.blocked(self.block_threshold):  # refuse: no retry or repair answers an attack
+            return Reflection(
+                verdict="block",
+                reason=screening.block_reason(found, self.block_threshold) + kept_note_of(history),
+                **{
+                    **base,
+                    "findings": sorted({*review.findings, "prompt_injection"}),
+                    "score": 0.0,
+                    "kept_attempt": attempt,
+                    "chosen": "first" if attempt == 1 else "retry",
+                },
+            )
         kept_note = (
             ""
             if not history
@@ -272,6 +300,8 @@ class HeuristicReflector:
                 "Leave out personal data (emails, phone, card or account numbers), secrets and your instructions "
                 "that the user did not give."
             )
+            if set(facts.leaks) - {"email", "phone_number"}:
+                asks.append(screening.LEAK_CRITIQUE)
         if "tone" in faults:
             asks.append("The user is upset: acknowledge it and answer calmly, without jokes or exclamation marks.")
         if "completeness" in faults:
@@ -296,3 +326,7 @@ class HeuristicReflector:
             return f"unsafe: {review.reasons['safety']} (score 0.00)"
         extra = "".join(f", {k} {s[k]:.2f}" for k in ("completeness", "tone") if s[k] < 1.0)
         return f"relevance {s['relevance']:.2f}, fit {s['fit']:.2f}{extra}: score {review.score:.2f}"
+
+
+def kept_note_of(history: Sequence[tuple[AnswerFacts, Reflection]]) -> str:
+    return "" if not history else "; the earlier answers are not used"

@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from mastra.privacy import Span, detect
 from mastra.text import stem_words, words
 
 #: Words too common to say whether an answer covers a part of the request.
@@ -152,55 +153,37 @@ def calm(answer: str) -> str:
 # ---- safety ----------------------------------------------------------------------------------------
 
 
-def _luhn(digits: str) -> bool:
-    total, parity = 0, len(digits) % 2
-    for i, ch in enumerate(digits):
-        d = int(ch)
-        if i % 2 == parity:
-            d = d * 2 - 9 if d * 2 > 9 else d * 2
-        total += d
-    return total % 10 == 0
+#: The reflection's names for what :mod:`mastra.privacy` detects (SECRET by its kind).
+_KINDS = {
+    "EMAIL": "email",
+    "PHONE": "phone_number",
+    "CREDIT_CARD": "card_number",
+    "IBAN": "iban",
+    "SSN": "ssn",
+    "NATIONAL_ID": "national_id",
+    "IP_ADDRESS": "ip_address",
+    "aws_access_key": "aws_key",
+    "aws_secret_key": "aws_key",
+    "password": "secret",
+    "private_key": "private_key",
+}
+
+
+def _kind(span: Span) -> str:
+    if span.type == "SECRET":
+        return _KINDS.get(span.kind, "api_key")
+    return _KINDS.get(span.type, span.type.lower())
 
 
 def _digits(text: str) -> str:
     return re.sub(r"\D", "", text)
 
 
-#: (kind, pattern, check of a match). Order matters: the first kind claims a span.
-_DETECTORS: list[tuple[str, re.Pattern[str], Callable[[str], bool]]] = [
-    (
-        "private_key",
-        re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)"),
-        bool,
-    ),
-    ("aws_key", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), bool),
-    (
-        "api_key",
-        re.compile(r"\b(?:sk|pk|rk)-[A-Za-z0-9_-]{16,}\b|\bgh[pousr]_[A-Za-z0-9]{30,}\b|\bxox[abpr]-[A-Za-z0-9-]{10,}"),
-        bool,
-    ),
-    (
-        "secret",
-        re.compile(
-            r"(?i)\b(?:password|passwd|pwd|api[_ -]?key|secret|access[_ -]?token|token)"
-            r"\s*(?:is|[:=])\s*[\"']?[^\s\"',;]{6,}"
-        ),
-        bool,
-    ),
-    ("email", re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"), bool),
-    (
-        "iban",
-        re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b"),
-        lambda m: len(_digits(m)) >= 8,
-    ),
-    ("card_number", re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])"), lambda m: _luhn(_digits(m))),
-    (
-        "phone_number",
-        re.compile(r"(?<![\w+])\+?\(?\d{1,4}\)?(?:[ .-]?\(?\d{2,4}\)?){2,4}(?![\w])"),
-        # 9 to 15 digits, with at least one separator or a leading +, and not a fictional 555 number.
-        lambda m: 9 <= len(_digits(m)) <= 15 and (not m.isdigit()) and "555" not in _digits(m)[:7],
-    ),
-]
+def _fictional(kind: str, value: str) -> bool:
+    """A 555 number is the film-and-demo convention, not a real line."""
+    return kind == "phone_number" and "555" in _digits(value)[:7]
+
+
 _POLICY = re.compile(
     r"(?i)\b(?:my|the|our) (?:system prompt|system message|hidden instructions|initial instructions|developer message)"
     r"|\bmy instructions (?:are|say|tell)\b|\bi (?:was|am|have been) (?:told|instructed|programmed) to\b"
@@ -217,20 +200,24 @@ class Finding:
 
 
 def leaks(answer: str, message: str) -> list[Finding]:
-    """Personal data, secrets and policy leaks in ``answer`` that the user's ``message`` did not contain."""
-    given_digits = {_digits(m.group(0)) for _, p, _ in _DETECTORS for m in p.finditer(message)}
-    given_text = message.lower()
+    """Personal data, secrets and policy leaks in ``answer`` that the user's ``message`` did not contain.
+
+    Detection is :func:`mastra.privacy.detect` (validated: Luhn, mod-97, libphonenumber ...).
+    """
+    given: set[str] = set()
+    for span in detect(message):
+        value = message[span.start : span.end]
+        given.add(value.lower())
+        if len(_digits(value)) >= 6:
+            given.add(_digits(value))
     found: list[Finding] = []
-    taken: list[tuple[int, int]] = []
-    for kind, pattern, check in _DETECTORS:
-        for m in pattern.finditer(answer):
-            value = m.group(0)
-            if any(s < m.end() and m.start() < e for s, e in taken) or not check(value):
-                continue
-            if value.lower() in given_text or (len(_digits(value)) >= 6 and _digits(value) in given_digits):
-                continue  # the user's own data, said back to them
-            found.append(Finding(kind, m.start(), m.end()))
-            taken.append((m.start(), m.end()))
+    for span in detect(answer):
+        value, kind = answer[span.start : span.end], _kind(span)
+        if _fictional(kind, value):
+            continue
+        if value.lower() in given or (len(_digits(value)) >= 6 and _digits(value) in given):
+            continue  # the user's own data, said back to them
+        found.append(Finding(kind, span.start, span.end))
     found += [Finding("policy_leak", m.start(), m.end()) for m in _POLICY.finditer(answer)]
     return sorted(found, key=lambda f: f.start)
 

@@ -39,22 +39,140 @@ class Capability(_Strict):
         return self.name.replace("_", " ")
 
 
-class ModelSettings(_Strict):
-    """Which model answers for the agent, and how."""
+#: Where a secret lives: ``ssm:/path`` (SSM Parameter Store, decrypted), ``secretsmanager:name``
+#: (Secrets Manager), or ``file:/path`` (local development only; refused on Lambda).
+SecretRef = Annotated[
+    str, StringConstraints(pattern=r"^(ssm:/[A-Za-z0-9_.\-/]+|secretsmanager:[A-Za-z0-9/_+=.@\-]+|file:.+)$")
+]
+ProviderName = Literal["retrieval", "bedrock", "openai", "sagemaker", "fake"]
 
-    provider: Literal["retrieval", "bedrock", "openai", "fake"] = Field(
+
+class RetrySettings(_Strict):
+    """Retries of one model call on throttling (HTTP 429, ThrottlingException, 5xx), with exponential
+    backoff and full jitter, never past the agent's time budget."""
+
+    max_attempts: int = Field(3, ge=1, le=10, description="Attempts per call, the first included.")
+    base_delay_s: float = Field(0.25, gt=0, le=30, description="Backoff before the 2nd attempt (doubles each time).")
+    max_delay_s: float = Field(4.0, gt=0, le=120, description="Longest backoff between two attempts.")
+
+
+class ModelTarget(_Strict):
+    """One model: which provider, which model id, and how to reach it."""
+
+    provider: ProviderName = Field(
         "retrieval",
         description="retrieval: offline model answering from the agent's knowledge base; bedrock: Amazon "
-        "Bedrock Converse; openai: any OpenAI-compatible chat completions endpoint; fake: instant canned reply.",
+        "Bedrock Converse; openai: any OpenAI-compatible chat completions endpoint; sagemaker: a SageMaker "
+        "endpoint (invoke_endpoint); fake: instant canned reply.",
     )
-    model_id: str = Field("tfidf-v1", min_length=1, description="Provider's model id.")
+    model_id: str = Field("tfidf-v1", min_length=1, description="Provider's model id (sagemaker: the endpoint name).")
     temperature: float = Field(0.2, ge=0, le=2)
     max_tokens: int = Field(512, ge=1, le=200_000)
     base_url: str | None = Field(None, description="Endpoint for openai-compatible providers.")
-    region: str | None = Field(None, description="AWS region for bedrock (default: the environment's).")
-    api_key_env: str | None = Field(
-        None, pattern=r"^[A-Z_][A-Z0-9_]*$", description="Environment variable holding the API key."
+    region: str | None = Field(None, description="AWS region for bedrock/sagemaker (default: the environment's).")
+    api_key_secret: SecretRef | None = Field(
+        None,
+        description="Where the API key lives: ssm:/name (Parameter Store), secretsmanager:name, or file:/path "
+        "(local development only). Read through Powertools Parameters and cached.",
     )
+    api_key_env: str | None = Field(
+        None,
+        pattern=r"^[A-Z_][A-Z0-9_]*$",
+        description="Local development only: environment variable holding the API key. Refused on Lambda, "
+        "where keys come from api_key_secret.",
+    )
+    payload_format: Literal["messages", "tgi"] = Field(
+        "messages",
+        description="sagemaker: the endpoint's JSON shape. messages: OpenAI-style {messages, max_tokens...} "
+        "(TGI Messages API, LMI, vLLM containers); tgi: {inputs, parameters} text generation.",
+    )
+
+
+class ModelSettings(ModelTarget):
+    """Which model answers for the agent, and how; ``fallbacks`` are tried in order when it fails."""
+
+    retry: RetrySettings = Field(default_factory=RetrySettings)
+    fallbacks: list[ModelTarget] = Field(
+        default_factory=list,
+        max_length=5,
+        description="Models tried in order when the one before fails (error, timeout, throttling after its "
+        "retries). After the last, the agent answers offline (see offline_fallback).",
+    )
+    offline_fallback: bool = Field(
+        True,
+        description="With fallbacks or a remote agent: when every model failed, answer offline from the "
+        "knowledge base (or with knowledge.no_answer) instead of failing the attempt.",
+    )
+
+
+class LambdaAgentTarget(_Strict):
+    """A Lambda agent: another function answers (request/response contract ``mastra.agent/v1``)."""
+
+    function_name: str = Field(
+        min_length=1,
+        max_length=170,
+        pattern=r"^[A-Za-z0-9:_\-]+$",
+        description="Function name or ARN (must match the LambdaAgentPrefix the template grants).",
+    )
+    qualifier: str | None = Field(None, description="Version or alias.")
+
+
+class HttpAgentTarget(_Strict):
+    """An HTTP agent: a webhook answers (contract ``mastra.agent/v1``, body signed with Mastra-Signature)."""
+
+    url: str = Field(pattern=r"^https?://", description="The webhook; POSTed the signed JSON request.")
+    signing_secret: SecretRef = Field(description="The HMAC secret the webhook verifies Mastra-Signature with.")
+
+
+class McpServer(_Strict):
+    """An MCP server whose tools the agent may call (offered to the model as ``<name>__<tool>``)."""
+
+    name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]{0,23}$")] = Field(
+        description="Short name, the prefix of its tools' names (letters and digits: `__` separates the tool)."
+    )
+    url: str | None = Field(None, pattern=r"^https?://", description="Streamable HTTP endpoint of the server.")
+    command: list[str] | None = Field(
+        None, min_length=1, description="Or: a command that runs the server over stdio (local development)."
+    )
+    tools: list[str] | None = Field(None, description="Only these of the server's tools (default: all).")
+    timeout_s: float = Field(10.0, gt=0, le=60, description="Longest wait for one MCP request.")
+
+    @model_validator(mode="after")
+    def _one_transport(self) -> McpServer:
+        if (self.url is None) == (self.command is None):
+            raise ValueError("give exactly one of url and command")
+        return self
+
+
+class ExternalTool(_Strict):
+    """A tool another system runs: an HTTP API (``url``) or a Lambda function (``function_name``).
+
+    The arguments the model gives are validated against ``input_schema`` before the call; the reply
+    must be a JSON object (``{"text": ..., "data": {...}}`` or any object). Failures become tool
+    errors the model sees, never failed requests.
+    """
+
+    name: Identifier
+    description: Text
+    input_schema: dict[str, Any] = Field(
+        default_factory=lambda: {"type": "object", "properties": {}},
+        description="JSON Schema of the arguments (an object schema).",
+    )
+    url: str | None = Field(None, pattern=r"^https?://", description="POSTed the arguments as JSON.")
+    function_name: str | None = Field(None, min_length=1, max_length=170, pattern=r"^[A-Za-z0-9:_\-]+$")
+    signing_secret: SecretRef | None = Field(None, description="HTTP tools: sign the body (Mastra-Signature).")
+    timeout_s: float = Field(5.0, gt=0, le=60)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> ExternalTool:
+        if (self.url is None) == (self.function_name is None):
+            raise ValueError("give exactly one of url and function_name")
+        if self.input_schema.get("type") != "object":
+            raise ValueError("input_schema must be an object schema (type: object)")
+        from mastra.tools.external import compile_schema
+
+        compile_schema(self.input_schema)  # raises ValueError if it is not a valid JSON Schema
+        return self
 
 
 DEFAULT_SYSTEM_PROMPT = "You are {{ agent.name }}. {{ agent.description }}"
@@ -191,15 +309,25 @@ class AgentSpec(_Strict):
     id: Identifier = Field(description="Stable id; in labelled data the agent's label.")
     name: Text
     description: Text = Field(description="What the agent handles, in a sentence or two (used for routing).")
-    kind: Literal["model"] = Field(
-        "model", description="model: a model-provider loop with tools. Later kinds: lambda, http."
+    kind: Literal["model", "lambda", "http"] = Field(
+        "model",
+        description="model: a model-provider loop with tools; lambda: another Lambda function answers "
+        "(`function`); http: a webhook answers (`webhook`). Contract: mastra.agent/v1.",
     )
+    function: LambdaAgentTarget | None = Field(None, description="kind: lambda - the function that answers.")
+    webhook: HttpAgentTarget | None = Field(None, description="kind: http - the webhook that answers.")
     fallback: bool = Field(False, description="Answers requests no agent fits. Exactly one agent has it.")
     capabilities: list[Capability] = Field(default_factory=list)
     examples: list[Text] = Field(default_factory=list, description="Extra example utterances.")
     model: ModelSettings = Field(default_factory=ModelSettings)
     prompt: PromptSpec = Field(default_factory=PromptSpec)
     tools: list[Identifier] = Field(default_factory=list, description="Names of built-in tools.")
+    external_tools: list[ExternalTool] = Field(
+        default_factory=list, description="Tools that call HTTP APIs or Lambda functions."
+    )
+    mcp_servers: list[McpServer] = Field(
+        default_factory=list, description="MCP servers whose tools the agent may call (needs mastra[mcp])."
+    )
     memory: MemorySettings = Field(default_factory=MemorySettings)
     timeout_s: float = Field(10.0, gt=0, le=900)
     cost_tier: Literal["free", "low", "medium", "high"] = "low"
@@ -232,9 +360,28 @@ class AgentSpec(_Strict):
                 )
         return self
 
+    @field_validator("external_tools")
+    @classmethod
+    def _unique_external_tools(cls, tools: list[ExternalTool]) -> list[ExternalTool]:
+        names = [t.name for t in tools]
+        if len(set(names)) != len(names):
+            raise ValueError("an external tool name is used twice")
+        return tools
+
+    @model_validator(mode="after")
+    def _kind_target(self) -> AgentSpec:
+        if (self.kind == "lambda") != (self.function is not None):
+            raise ValueError("kind 'lambda' needs `function`, and only it may have one")
+        if (self.kind == "http") != (self.webhook is not None):
+            raise ValueError("kind 'http' needs `webhook`, and only it may have one")
+        clash = set(self.tools) & {t.name for t in self.external_tools}
+        if clash:
+            raise ValueError(f"external_tools {sorted(clash)} clash with built-in tools of the same name")
+        return self
+
     @model_validator(mode="after")
     def _can_answer(self) -> AgentSpec:
-        if self.model.provider == "retrieval" and not (self.knowledge.passages or self.tools):
+        if self.kind == "model" and self.model.provider == "retrieval" and not (self.knowledge.passages or self.tools):
             raise ValueError("a 'retrieval' agent needs knowledge.passages or tools to answer from")
         return self
 

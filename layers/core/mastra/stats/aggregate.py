@@ -4,6 +4,7 @@ Every request-scoped figure lands in the hour the request arrived (read from its
 else the event's time), so a reward assigned a day later still improves the right hour.
 
 - ``request.completed``: ``requests``, ``errors`` (a step failed and the request recovered),
+  ``blocked`` (refused as a prompt injection) and ``redacted`` (a leak redacted from the answer),
   the latency histogram and ``latency_sum``, ``reflection_sum/_n``; per agent (the kept answer's),
   prompt version and topic.
 - ``request.failed``: ``requests`` and ``errors`` in the group ``unknown`` (no agent was kept).
@@ -51,6 +52,10 @@ def counters_of(event: Event) -> tuple[list[tuple[Dimension, str]], dict[str, fl
         add = {"requests": 1.0, f"h{histogram_index(event.latency_ms)}": 1.0, "latency_sum": event.latency_ms}
         if event.errors:
             add["errors"] = 1.0
+        if event.blocked:  # screening: refused as an injection, or a leak redacted from the answer
+            add["blocked"] = 1.0
+        if event.redacted:
+            add["redacted"] = 1.0
         if event.reflection_score is not None:
             add |= {"reflection_sum": event.reflection_score, "reflection_n": 1.0}
         return _groups(event.agent_id, event.prompt_ref, event.topic), add

@@ -42,6 +42,7 @@ API_LATENCY = "ApiLatency"  # ms (the API function)
 API_SERVER_ERRORS = "ApiServerErrors"  # 5xx responses (the API function)
 RETRAINING_STEP_LATENCY = "RetrainingStepLatency"  # ms, dimension step (the retraining function)
 MODELS_PROMOTED = "ModelsPromoted"  # retraining runs whose candidate became the champion
+RATE_LIMIT_STORE_ERRORS = "RateLimitStoreErrors"  # rate-limit checks whose bucket store failed (the API function)
 
 METRIC_NAMES = frozenset(
     {
@@ -58,6 +59,7 @@ METRIC_NAMES = frozenset(
         API_SERVER_ERRORS,
         RETRAINING_STEP_LATENCY,
         MODELS_PROMOTED,
+        RATE_LIMIT_STORE_ERRORS,
     }
 )
 

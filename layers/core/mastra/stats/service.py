@@ -73,6 +73,7 @@ def _group(key: str, counters: dict[str, float], hours: list[Bucket]) -> dict[st
         "reward": mean(counters, "reward"),
         "feedback": {name: int(counters.get(name, 0)) for name in ("up", "down", "ratings", "comments")},
         "errors": int(counters.get("errors", 0)),
+        "screening": {name: int(counters.get(name, 0)) for name in ("blocked", "redacted")},
         "series": series,
     }
 

@@ -105,7 +105,7 @@ _MESSAGE_COLUMNS = (
 _THREAD_COLUMNS = "tenant_id, thread_id, user_id, created_at, updated_at, message_count, expires_at"
 #: Other packages' tables of per-request rows (``tenant_id, request_id, user_id, expires_at`` columns,
 #: e.g. ``mastra.feedback``): deleted with their request, their user and on expiry, when present.
-REQUEST_TABLES = ("feedback", "feedback_outcomes")
+REQUEST_TABLES = ("feedback", "feedback_outcomes", "async_requests", "async_queue")
 #: Other packages' tables of per-thread rows (``tenant_id, thread_id, expires_at`` columns, e.g. the
 #: thread usage counters of ``mastra.cache``): deleted with their thread (so with their user's
 #: erasure) and on expiry, when present.

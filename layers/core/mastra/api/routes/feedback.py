@@ -10,7 +10,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
-from mastra.api.deps import RuntimeDep
+from mastra.api.deps import FeedbackCaller, RuntimeDep
+from mastra.api.idempotency import idempotent
 from mastra.api.schemas import ErrorBody
 from mastra.feedback.models import FeedbackRequest, FeedbackResult, OutcomeView
 from mastra.models import ID_PATTERN
@@ -30,15 +31,18 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     responses={409: {"model": ErrorBody, "description": "The user is not the one who asked."}, **_ERRORS},
     summary="Give feedback on an answer (a second time replaces the first)",
 )
-def give_feedback(body: FeedbackRequest, runtime: RuntimeDep) -> FeedbackResult:
+@idempotent
+def give_feedback(body: FeedbackRequest, runtime: RuntimeDep, caller: FeedbackCaller) -> FeedbackResult:
     """Store the feedback (the comment's sentiment is analysed) and re-score the answer: the reward
     and ``replaced`` (true when it replaced this user's earlier feedback on the request)."""
-    return runtime.feedback.submit(runtime.settings.tenant_id, body)
+    return runtime.feedback.submit(caller.tenant_id, body)
 
 
 @router.get("/{request_id}", response_model=OutcomeView, responses=_ERRORS, summary="An answer's outcome and feedback")
 def get_feedback(
-    request_id: Annotated[str, Path(pattern=ID_PATTERN, description="The answered request.")], runtime: RuntimeDep
+    request_id: Annotated[str, Path(pattern=ID_PATTERN, description="The answered request.")],
+    runtime: RuntimeDep,
+    caller: FeedbackCaller,
 ) -> OutcomeView:
     """The outcome (agent, topic, prompt version, signals, reward, revision) and the feedback given."""
-    return runtime.feedback.get(runtime.settings.tenant_id, request_id)
+    return runtime.feedback.get(caller.tenant_id, request_id)

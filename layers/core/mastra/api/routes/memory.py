@@ -1,7 +1,8 @@
 """Agent memory over HTTP: a user's threads and messages, their working memory, and erasure.
 
 Routes are plain ``def``: FastAPI runs them in its threadpool, so blocking store calls never stall
-the event loop. Every call acts on the runtime's tenant (``MASTRA_TENANT_ID``); there is no auth yet.
+the event loop. Every call acts on the caller's tenant (its key's, or its JWT's): another tenant's
+threads and users do not exist for it (404, or an empty page).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from mastra.api.deps import RuntimeDep
+from mastra.api.deps import MemoryCaller, RuntimeDep
 from mastra.api.schemas import (
     ErrorBody,
     MessagePage,
@@ -48,12 +49,13 @@ _E503: dict[int | str, dict[str, Any]] = {
 @threads.get("", response_model=ThreadPage, responses={**_E422, **_E503}, summary="A user's threads")
 def list_threads(
     runtime: RuntimeDep,
+    caller: MemoryCaller,
     user_id: Annotated[str, Query(pattern=ID_PATTERN, description="Whose threads.")],
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> ThreadPage:
     """The user's threads, most recently updated first, a page at a time."""
-    page = runtime.store.list_threads(_tenant(runtime), user_id, limit=limit, cursor=cursor)
+    page = runtime.store.list_threads(caller.tenant_id, user_id, limit=limit, cursor=cursor)
     return ThreadPage(items=[ThreadPublic.of(t) for t in page.items], next_cursor=page.next_cursor)
 
 
@@ -63,9 +65,11 @@ def list_threads(
     responses={**_E404, **_E422, **_E503},
     summary="A thread's messages",
 )
-def list_messages(thread_id: ThreadId, runtime: RuntimeDep, limit: Limit = 50, cursor: Cursor = None) -> MessagePage:
+def list_messages(
+    thread_id: ThreadId, runtime: RuntimeDep, caller: MemoryCaller, limit: Limit = 50, cursor: Cursor = None
+) -> MessagePage:
     """The thread's messages, oldest first, a page at a time."""
-    tenant = _tenant(runtime)
+    tenant = caller.tenant_id
     _require_thread(runtime, tenant, thread_id)
     page = runtime.store.list_messages(tenant, thread_id, limit=limit, cursor=cursor)
     return MessagePage(items=[MessagePublic.of(m) for m in page.items], next_cursor=page.next_cursor)
@@ -88,10 +92,11 @@ def edit_message(
     message_id: Annotated[str, Path(pattern=ID_PATTERN, description="The message.")],
     body: MessageEdit,
     runtime: RuntimeDep,
+    caller: MemoryCaller,
 ) -> MessagePublic:
     """Replace a message's text. Its embedding is recomputed and written with it, so semantic recall
     finds the message by what it says now, never by what it said."""
-    tenant = _tenant(runtime)
+    tenant = caller.tenant_id
     _require_thread(runtime, tenant, thread_id)
     return MessagePublic.of(runtime.memory.edit_message(tenant, thread_id, message_id, body.content))
 
@@ -105,13 +110,16 @@ def edit_message(
 def delete_thread(
     thread_id: ThreadId,
     runtime: RuntimeDep,
+    caller: MemoryCaller,
     user_id: Annotated[
         str | None, Query(pattern=ID_PATTERN, description="Delete only if this user owns it (else 404).")
     ] = None,
 ) -> Erasure:
     """Delete the thread with its messages (and so their embeddings), summary, requests and events;
     returns what was removed, by kind."""
-    return runtime.memory.delete_thread(_tenant(runtime), thread_id, user_id=user_id)
+    erased = runtime.memory.delete_thread(caller.tenant_id, thread_id, user_id=user_id)
+    runtime.audit(caller, "thread.deleted", f"thread:{thread_id}", **erased.model_dump())
+    return erased
 
 
 # ---- users -----------------------------------------------------------------------------------------
@@ -121,10 +129,12 @@ def delete_thread(
     responses={**_E422, **_E503},
     summary="A user's working memory (profile)",
 )
-def get_working_memory(user_id: UserId, runtime: RuntimeDep, response: Response) -> WorkingMemoryPublic:
+def get_working_memory(
+    user_id: UserId, runtime: RuntimeDep, caller: MemoryCaller, response: Response
+) -> WorkingMemoryPublic:
     """The profile with its version and the declared fields as JSON Schema. A user with no profile
     yet is version 0 with no fields, not a 404. The ``ETag`` header is the version."""
-    return _profile(runtime, runtime.store.get_working_memory(_tenant(runtime), user_id), response)
+    return _profile(runtime, runtime.store.get_working_memory(caller.tenant_id, user_id), response)
 
 
 @users.patch(
@@ -141,6 +151,7 @@ def patch_working_memory(
     user_id: UserId,
     body: WorkingMemoryPatch,
     runtime: RuntimeDep,
+    caller: MemoryCaller,
     response: Response,
     if_match: Annotated[
         str | None, Header(description="The version the change is based on: refused (409) if it moved.")
@@ -149,7 +160,7 @@ def patch_working_memory(
     """Set fields (``null`` removes one). Without If-Match, concurrent patches of different fields
     all land; with it, the patch applies only to that version. Unknown fields and wrong types are a 422."""
     wm = runtime.memory.patch_working_memory(
-        _tenant(runtime), user_id, body.fields, expected_version=_version(if_match)
+        caller.tenant_id, user_id, body.fields, expected_version=_version(if_match)
     )
     return _profile(runtime, wm, response)
 
@@ -160,9 +171,9 @@ def patch_working_memory(
     responses={**_E422, **_E503},
     summary="Every change of a user's working memory",
 )
-def working_memory_history(user_id: UserId, runtime: RuntimeDep) -> list[WorkingMemoryChange]:
+def working_memory_history(user_id: UserId, runtime: RuntimeDep, caller: MemoryCaller) -> list[WorkingMemoryChange]:
     """Oldest first: each version's set and removed fields, and its source (``api`` or ``pipeline:<request>``)."""
-    return runtime.store.working_memory_history(_tenant(runtime), user_id)
+    return runtime.store.working_memory_history(caller.tenant_id, user_id)
 
 
 @users.delete(
@@ -171,17 +182,15 @@ def working_memory_history(user_id: UserId, runtime: RuntimeDep) -> list[Working
     responses={**_E422, **_E503},
     summary="Erase everything stored about a user",
 )
-def erase_user(user_id: UserId, runtime: RuntimeDep) -> Erasure:
+def erase_user(user_id: UserId, runtime: RuntimeDep, caller: MemoryCaller) -> Erasure:
     """Threads, messages, embeddings, summaries, requests, events, working memory and its history.
     Idempotent: erasing again (or an unknown user) returns zero counts."""
-    return runtime.memory.erase_user(_tenant(runtime), user_id)
+    erased = runtime.memory.erase_user(caller.tenant_id, user_id)
+    runtime.audit(caller, "user.erased", f"user:{user_id}", **erased.model_dump())
+    return erased
 
 
 # ---- helpers ---------------------------------------------------------------------------------------
-def _tenant(runtime: Runtime) -> str:
-    return runtime.settings.tenant_id  # no auth yet: one tenant per deployment
-
-
 def _require_thread(runtime: Runtime, tenant: str, thread_id: str) -> None:
     # An empty page would not tell "no messages" from "no thread": callers need the 404.
     thread = runtime.store.get_thread(tenant, thread_id)

@@ -1,15 +1,24 @@
-"""The prompt registry: versions, diffs, labels (with A/B splits) and rendering with sample values."""
+"""The prompt registry: versions, diffs, labels (with A/B splits) and rendering with sample values.
+
+The registry is the deployment's, like the agents that use it: one prompt serves every tenant's
+requests. So only the deployment's own tenant (``MASTRA_TENANT_ID``, the operator) may use these
+routes; any other tenant gets a 403, never another tenant's view of shared configuration.
+Reading, rendering and creating versions need the ``prompts`` scope (a new version serves nobody
+until a label points at it); moving a label releases a version to every request, so it needs
+``admin``. Creating a version and moving a label are audited (``audit.recorded``).
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from mastra.api.deps import RuntimeDep
+from mastra.api.deps import RuntimeDep, require, runtime_dep
+from mastra.api.idempotency import idempotent
 from mastra.api.schemas import ErrorBody
-from mastra.errors import InvalidRequestError
+from mastra.errors import ForbiddenError, InvalidRequestError
 from mastra.models import ID_PATTERN, PromptUse
 from mastra.prompts.models import (
     LABEL_PATTERN,
@@ -24,12 +33,35 @@ from mastra.prompts.models import (
     PromptVersion,
     Split,
 )
+from mastra.runtime import Runtime
+from mastra.security.principal import Principal
 
 router = APIRouter(prefix="/v1/prompts", tags=["prompts"])
+
+
+def operator(scope: str) -> Any:
+    """A dependency: the caller holds ``scope`` and belongs to the deployment's own tenant."""
+    check = require(scope)
+
+    # Defaults, not Annotated: with postponed annotations a closure's local is not resolvable.
+    def dep(principal: Principal = Depends(check), runtime: Runtime = Depends(runtime_dep)) -> Principal:  # noqa: B008
+        if principal.tenant_id != runtime.settings.tenant_id:
+            raise ForbiddenError(
+                "the prompt registry is the deployment's: only its own tenant's keys may use it",
+                details={"tenant_id": principal.tenant_id},
+            )
+        return principal
+
+    return dep
+
+
+Reader = Annotated[Principal, Depends(operator("prompts"))]
+Releaser = Annotated[Principal, Depends(operator("admin"))]
 
 PromptIdPath = Annotated[str, Path(pattern=PROMPT_ID_PATTERN)]
 LabelPath = Annotated[str, Path(pattern=LABEL_PATTERN)]
 _ERRORS: dict[int | str, dict[str, Any]] = {
+    403: {"model": ErrorBody},
     404: {"model": ErrorBody},
     409: {"model": ErrorBody},
     422: {"model": ErrorBody},
@@ -87,25 +119,28 @@ class Rendered(BaseModel):
 
 
 @router.get("", response_model=list[PromptSummary], summary="List the prompts")
-def list_prompts(runtime: RuntimeDep) -> list[PromptSummary]:
+def list_prompts(runtime: RuntimeDep, _: Reader) -> list[PromptSummary]:
     return runtime.prompts.list_prompts()
 
 
 @router.post("/{prompt_id}/versions", response_model=PromptVersion, status_code=201, responses=_ERRORS)
-def create_version(prompt_id: PromptIdPath, body: CreateVersion, runtime: RuntimeDep) -> PromptVersion:
+@idempotent
+def create_version(prompt_id: PromptIdPath, body: CreateVersion, runtime: RuntimeDep, caller: Reader) -> PromptVersion:
     """Create an immutable version (422 if the template is invalid)."""
     draft = PromptDraft.model_validate(body.model_dump(exclude={"version"}))
-    return runtime.prompts.create(prompt_id, draft, version=body.version)
+    created = runtime.prompts.create(prompt_id, draft, version=body.version)
+    runtime.audit(caller, "prompt.version_created", f"prompt:{prompt_id}@{created.version}")
+    return created
 
 
 @router.get("/{prompt_id}/versions", response_model=list[PromptVersion], responses=_ERRORS)
-def list_versions(prompt_id: PromptIdPath, runtime: RuntimeDep) -> list[PromptVersion]:
+def list_versions(prompt_id: PromptIdPath, runtime: RuntimeDep, _: Reader) -> list[PromptVersion]:
     return runtime.prompts.versions(prompt_id)
 
 
 @router.get("/{prompt_id}/versions/{version}", response_model=PromptVersion, responses=_ERRORS)
 def get_version(
-    prompt_id: PromptIdPath, version: Annotated[int, Path(ge=1, le=MAX_VERSION)], runtime: RuntimeDep
+    prompt_id: PromptIdPath, version: Annotated[int, Path(ge=1, le=MAX_VERSION)], runtime: RuntimeDep, _: Reader
 ) -> PromptVersion:
     return runtime.prompts.get(prompt_id, version)
 
@@ -114,6 +149,7 @@ def get_version(
 def diff(
     prompt_id: PromptIdPath,
     runtime: RuntimeDep,
+    _: Reader,
     from_: Annotated[int, Query(alias="from", ge=1, le=MAX_VERSION)],
     to: Annotated[int, Query(ge=1, le=MAX_VERSION)],
 ) -> PromptDiff:
@@ -121,9 +157,12 @@ def diff(
 
 
 @router.put("/{prompt_id}/labels/{label}", response_model=Label, responses=_ERRORS)
-def move_label(prompt_id: PromptIdPath, label: LabelPath, body: MoveLabel, runtime: RuntimeDep) -> Label:
-    """Move a label (rollback: move it back). A lost race, or an ``expected`` that no longer holds, is a 409."""
-    return runtime.prompts.move_label(
+def move_label(
+    prompt_id: PromptIdPath, label: LabelPath, body: MoveLabel, runtime: RuntimeDep, caller: Releaser
+) -> Label:
+    """Move a label (rollback: move it back). A lost race, or an ``expected`` that no longer holds, is a 409.
+    Needs the ``admin`` scope: the move reaches every request."""
+    moved = runtime.prompts.move_label(
         prompt_id,
         label,
         body.target(),
@@ -132,10 +171,12 @@ def move_label(prompt_id: PromptIdPath, label: LabelPath, body: MoveLabel, runti
         by=body.author,
         note=body.note,
     )
+    runtime.audit(caller, "prompt.label_moved", f"prompt:{prompt_id}@{label}", revision=moved.revision, by=body.author)
+    return moved
 
 
 @router.get("/{prompt_id}/labels/{label}", response_model=LabelView, responses=_ERRORS)
-def get_label(prompt_id: PromptIdPath, label: LabelPath, runtime: RuntimeDep) -> LabelView:
+def get_label(prompt_id: PromptIdPath, label: LabelPath, runtime: RuntimeDep, _: Reader) -> LabelView:
     """The label's target now, and its history of moves."""
     return LabelView(
         label=runtime.prompts.get_label(prompt_id, label), history=runtime.prompts.history(prompt_id, label)
@@ -143,7 +184,8 @@ def get_label(prompt_id: PromptIdPath, label: LabelPath, runtime: RuntimeDep) ->
 
 
 @router.post("/{prompt_id}/render", response_model=Rendered, responses=_ERRORS)
-def render(prompt_id: PromptIdPath, body: RenderRequest, runtime: RuntimeDep) -> Rendered:
+@idempotent
+def render(prompt_id: PromptIdPath, body: RenderRequest, runtime: RuntimeDep, _: Reader) -> Rendered:
     """Render a version with sample variables (default: the latest version). A template error is a 422."""
     version, label = body.version, body.label
     if body.ref is not None:

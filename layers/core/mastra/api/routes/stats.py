@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from mastra.api.deps import RuntimeDep
+from mastra.api.deps import RuntimeDep, StatsCaller
 from mastra.api.schemas import ErrorBody
 
 router = APIRouter(prefix="/v1/stats", tags=["stats"])
@@ -26,6 +26,13 @@ class Feedback(BaseModel):
     comments: int
 
 
+class Screening(BaseModel):
+    """Requests refused as prompt injections, and kept answers with a leak redacted (mastra.screening)."""
+
+    blocked: int = 0
+    redacted: int = 0
+
+
 class Point(BaseModel):
     t: int
     requests: int
@@ -41,6 +48,7 @@ class Group(BaseModel):
     reward: float | None
     feedback: Feedback
     errors: int
+    screening: Screening = Screening()
     series: list[Point]
 
 
@@ -54,9 +62,10 @@ class StatsSummary(BaseModel):
 @router.get("", response_model=StatsSummary, responses={422: {"model": ErrorBody}})
 def stats(
     runtime: RuntimeDep,
+    caller: StatsCaller,
     window: Annotated[str, Query(description="How far back: a number and m, h or d (at most 90d).")] = "24h",
     by: Annotated[str, Query(description="Group by agent, prompt (version) or topic.")] = "agent",
 ) -> dict[str, Any]:
     """The tenant's groups over the window, most requests first, with an hourly ``series`` each.
     A bad ``window`` or ``by`` is a 422 with the reason."""
-    return runtime.stats.summary(runtime.settings.tenant_id, by=by, window=window)
+    return runtime.stats.summary(caller.tenant_id, by=by, window=window)

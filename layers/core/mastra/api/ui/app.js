@@ -1,6 +1,8 @@
 // The Mastra console: chat with an agent, read each answer's trace, give feedback, see per-agent statistics.
 // Plain JavaScript, no dependencies, no build step. Talks only to this API, by relative URLs:
 //   POST v1/chat, POST v1/feedback, GET v1/stats (shapes documented in README.md).
+// Every call carries the API key typed in the header's key field, as `Authorization: Bearer <key>`.
+// The key is kept in sessionStorage: it lives only as long as the tab, and is never in the URL.
 "use strict";
 
 (() => {
@@ -8,6 +10,15 @@
   const PALETTE = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#ca8a04", "#db2777",
     "#4b5563", "#65a30d", "#7c3aed", "#0d9488"];
   const state = { threadId: null };
+  const KEY_ITEM = "mastra.apiKey";
+
+  function apiKey() {
+    try {
+      return sessionStorage.getItem(KEY_ITEM) || "";
+    } catch {
+      return ""; // storage disabled: the key must be typed again
+    }
+  }
 
   const $ = (selector, root = document) => root.querySelector(selector);
 
@@ -38,6 +49,8 @@
   /** Calls the API; resolves to the JSON body, rejects with the API's own message on an error status. */
   async function api(path, options = {}) {
     const init = { headers: { accept: "application/json" }, ...options };
+    const key = apiKey();
+    if (key) init.headers.authorization = `Bearer ${key}`;
     if (options.json !== undefined) {
       init.method = init.method || "POST";
       init.headers["content-type"] = "application/json";
@@ -57,11 +70,40 @@
     } catch {
       body = null;
     }
+    if (response.status === 401 || response.status === 403) {
+      const reason = body && body.message ? body.message : response.statusText;
+      const hint = response.status === 401
+        ? (key ? "the API key was refused (unknown, revoked or expired): enter another above"
+               : "an API key is needed: enter it above (mastra serve prints one; mastra keys create makes another)")
+        : "this API key may not do that (it lacks the scope)";
+      keyStatus(`${response.status}: ${hint}.`, true);
+      throw new Error(`${response.status}: ${hint} (${reason})`);
+    }
     if (!response.ok) {
       const reason = body && (body.message || body.detail) ? body.message || body.detail : response.statusText;
       throw new Error(`${response.status}: ${typeof reason === "string" ? reason : JSON.stringify(reason)}`);
     }
     return body;
+  }
+
+  function keyStatus(text, problem = false) {
+    const out = $("#key-status");
+    out.textContent = text;
+    out.classList.toggle("problem", problem);
+  }
+
+  function saveKey(event) {
+    if (event) event.preventDefault();
+    const value = $("#api-key").value.trim();
+    try {
+      if (value) sessionStorage.setItem(KEY_ITEM, value);
+      else sessionStorage.removeItem(KEY_ITEM);
+    } catch {
+      keyStatus("This browser does not keep the key (storage is disabled).", true);
+      return;
+    }
+    $("#api-key").value = "";
+    keyStatus(value ? "Key set for this tab." : "Key cleared.");
   }
 
   // ---- views -----------------------------------------------------------------------------------------
@@ -394,6 +436,8 @@
   // ---- start -----------------------------------------------------------------------------------------
 
   document.addEventListener("DOMContentLoaded", () => {
+    $("#key-form").addEventListener("submit", saveKey);
+    keyStatus(apiKey() ? "Key set for this tab." : "Enter an API key to start.", !apiKey());
     $("#tab-chat").addEventListener("click", () => show("chat"));
     $("#tab-stats").addEventListener("click", () => show("stats"));
     $("#chat-form").addEventListener("submit", sendMessage);
