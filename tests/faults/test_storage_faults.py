@@ -180,3 +180,28 @@ def test_a_failure_after_the_turn_is_written_does_not_write_it_twice(
     assert_turn_stored_once(rt, second, added(before, after))
     thread = rt.store.get_thread("default", first["thread_id"])
     assert thread is not None and thread.message_count == 4  # not 6: the turn was not counted twice
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_retry_with_the_same_idempotency_key_after_a_storage_failure_runs_once(
+    make_runtime: Callable[..., Runtime],
+) -> None:
+    """The 503 is not kept under the key (a retry must run); the success is (a second retry replays it)."""
+    rt = make_runtime()
+    client = api_client(rt)
+    first = converse(client, "ana")
+    body = {"message": "and how long does a transfer take", "user_id": "ana", "thread_id": first["thread_id"]}
+    key = {"Idempotency-Key": "transfer-question-1"}
+    with failing_turn_writes(rt, times=10**6):
+        assert client.post("/v1/chat", json=body, headers=key).status_code == 503
+    before = ledger(rt)
+    retried = client.post("/v1/chat", json=body, headers=key)
+    assert retried.status_code == 200, retried.text
+    assert "Idempotent-Replayed" not in retried.headers
+    again = client.post("/v1/chat", json=body, headers=key)
+    assert again.status_code == 200 and again.headers.get("Idempotent-Replayed") == "true"
+    assert again.json()["request_id"] == retried.json()["request_id"]
+    after = ledger(rt)
+    assert nothing_lost(before, after) == []
+    thread = rt.store.get_thread("default", first["thread_id"])
+    assert thread is not None and thread.message_count == 4  # one turn for three calls
