@@ -94,6 +94,16 @@ def test_versions_are_immutable(service: PromptService) -> None:
     assert service.create("greeter", GREETING).version == 6
 
 
+def test_no_next_number_after_the_last_is_a_conflict_and_stores_nothing(service: PromptService) -> None:
+    """Found by the API fuzzing: version MAX_VERSION, then an unnumbered create stored an unreadable version."""
+    from mastra.prompts.models import MAX_VERSION
+
+    service.create("greeter", GREETING, version=MAX_VERSION)
+    with pytest.raises(ConflictError, match="every version number"):
+        service.create("greeter", GREETING)
+    assert [v.version for v in service.versions("greeter")] == [MAX_VERSION]
+
+
 def test_concurrent_creates_get_distinct_numbers(service: PromptService, open_store: StoreFactory) -> None:
     stores = [open_store() for _ in range(6)]
     numbers: list[int] = []

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import math
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mastra.errors import (
     BudgetExceededError,
@@ -94,7 +96,32 @@ def install(app: FastAPI) -> None:
             },
         )
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # The router's own 404 and 405 (and any HTTPException) in the same body as every other error.
+        return JSONResponse(
+            status_code=exc.status_code,
+            content={"error": _http_code(exc.status_code), "message": _http_reason(request, exc)},
+            headers=exc.headers,
+        )
+
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:  # pragma: no cover - safety net
         log.exception("unexpected error")
         return JSONResponse(status_code=500, content={"error": "internal_error", "message": "internal error"})
+
+
+def _http_code(status: int) -> str:
+    """``not_found``, ``method_not_allowed``...: the status's phrase as an error code."""
+    try:
+        return HTTPStatus(status).phrase.lower().replace(" ", "_").replace("-", "_")
+    except ValueError:
+        return "http_error"
+
+
+def _http_reason(request: Request, exc: StarletteHTTPException) -> str:
+    if exc.status_code == 404 and exc.detail == "Not Found":  # the router's: no route matched
+        return f"no such route: {request.method} {request.url.path}"
+    if exc.status_code == 405:
+        return f"{request.method} is not allowed on {request.url.path}"
+    return str(exc.detail or _http_code(exc.status_code).replace("_", " "))

@@ -57,7 +57,7 @@ class DynamoDBPromptStore(DynamoTable, PromptStore):
     def _insert_version(self, version: PromptVersion, *, numbered: bool) -> PromptVersion:
         for attempt in range(CONFLICT_RETRIES + 1):
             if not numbered:
-                version = version.model_copy(update={"version": self.latest_version(version.id) + 1})
+                version = self._next(version, self.latest_version(version.id))
             item = {
                 "PK": _s(_pk(version.id)),
                 "SK": _s(_version_sk(version.version)),

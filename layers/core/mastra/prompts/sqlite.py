@@ -34,7 +34,7 @@ class SQLitePromptStore(PromptStore):
         with self.db.transaction("create a prompt version") as conn:
             if not numbered:
                 row = conn.execute("SELECT MAX(version) FROM prompt_versions WHERE prompt_id = ?", (version.id,))
-                version = version.model_copy(update={"version": (row.fetchone()[0] or 0) + 1})
+                version = self._next(version, row.fetchone()[0] or 0)
             inserted = conn.execute(
                 "INSERT OR IGNORE INTO prompt_versions VALUES (?, ?, ?, ?)",
                 (version.id, version.version, version.created_at, version.model_dump_json()),

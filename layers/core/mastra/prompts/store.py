@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from typing import ClassVar
 
 from mastra.errors import ConflictError
-from mastra.prompts.models import Label, LabelMove, LabelTarget, PromptDraft, PromptVersion
+from mastra.prompts.models import MAX_VERSION, Label, LabelMove, LabelTarget, PromptDraft, PromptVersion
 
 
 class PromptStore(ABC):
@@ -100,6 +100,16 @@ class PromptStore(ABC):
             f"label {name!r} of prompt {prompt_id!r} moved meanwhile: read it again and retry",
             details={"prompt_id": prompt_id, "label": name},
         )
+
+    @staticmethod
+    def _next(version: PromptVersion, latest: int) -> PromptVersion:
+        """``version`` numbered after ``latest``; a 409 past the last number (never a stored invalid version)."""
+        if latest >= MAX_VERSION:
+            raise ConflictError(
+                f"prompt {version.id!r} has used every version number (the last is {MAX_VERSION})",
+                details={"prompt_id": version.id, "version": latest},
+            )
+        return version.model_copy(update={"version": latest + 1})
 
     @staticmethod
     def _taken(version: PromptVersion) -> ConflictError:
