@@ -5,6 +5,7 @@ Logs carry API Gateway's request id as the correlation id; ``ApiLatency`` and ``
 request is made of, and with botocore already loaded the Tracer adds ~75 ms to a cold start.
 """
 
+import asyncio
 import time
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -28,7 +29,17 @@ asgi = Mangum(app, lifespan="off")
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def handler(event: dict, context: LambdaContext) -> dict:
     started = time.perf_counter()
+    _ensure_event_loop()
     response: dict = asgi(event, context)
     metrics.add_metric(name=API_LATENCY, unit="Milliseconds", value=round((time.perf_counter() - started) * 1000, 3))
     metrics.add_metric(name=API_SERVER_ERRORS, unit="Count", value=int(response.get("statusCode", 500) >= 500))
     return response
+
+
+def _ensure_event_loop() -> None:
+    """Mangum runs each event on the thread's current event loop; a library that called
+    ``asyncio.run`` on this thread (an MCP client, say) leaves it unset, failing every later event."""
+    try:
+        asyncio.get_event_loop()
+    except RuntimeError:
+        asyncio.set_event_loop(asyncio.new_event_loop())

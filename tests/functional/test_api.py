@@ -118,3 +118,24 @@ def test_the_lambda_handler_serves_api_gateway_events(runtime: Runtime, monkeypa
     assert ok["statusCode"] == 200 and json.loads(ok["body"])["answer"] == "15 × 23 = 345"
     bad = invoke_function(REPO, "api", json.loads((REPO / "events" / "api_chat_invalid.json").read_text()))
     assert bad["statusCode"] == 422 and "message" in json.loads(bad["body"])["message"]
+
+
+def test_the_lambda_handler_serves_after_asyncio_run_left_no_event_loop(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``asyncio.run`` on the handler's thread (a library's, e.g. an MCP client) unsets its event loop;
+    Mangum, which runs each event on that loop, must still serve the next one."""
+    import asyncio
+
+    import mastra.runtime
+    from mastra.invoke import invoke_function, load_handler_module
+
+    monkeypatch.setattr(mastra.runtime, "get_runtime", lambda: runtime)
+    monkeypatch.setattr(load_handler_module(REPO, "api").app.state, "runtime", runtime, raising=False)
+
+    async def nothing() -> None:
+        return None
+
+    asyncio.run(nothing())
+    ok = invoke_function(REPO, "api", json.loads((REPO / "events" / "api_chat.json").read_text()))
+    assert ok["statusCode"] == 200, ok
