@@ -36,9 +36,34 @@ def test_emails(email: str) -> None:
     assert found(f"Write to {email}.", "EMAIL") == [("EMAIL", email)]
 
 
-@pytest.mark.parametrize("text", ["Follow @janedoe", "user@localhost", "a@b", "version@2.0", "foo@-bar.com"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Follow @janedoe",
+        "user@localhost",
+        "a@b",
+        "version@2.0",
+        "foo@-bar.com",
+        "git@github.com:org/repo.git is the remote",
+    ],
+)
 def test_not_emails(text: str) -> None:
     assert found(text, "EMAIL") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "email"),
+    [
+        ("client_ip=fe80::1 user=ops@infra.example.net", "ops@infra.example.net"),
+        ("WARN auth user=j.doe@corp.example.com ip=10.20.30.40", "j.doe@corp.example.com"),
+        ("to='ann@example.org' from=<bob@example.org>", "ann@example.org"),
+        ("key: `eve@example.org`", "eve@example.org"),
+        ("bounce to list+ann=example.com@lists.example.org", "list+ann=example.com@lists.example.org"),  # VERP
+        ("Email me at ann@example.com: thanks", "ann@example.com"),
+    ],
+)
+def test_an_email_starts_after_a_log_key_or_quote(text: str, email: str) -> None:
+    assert found(text, "EMAIL")[0] == ("EMAIL", email)
 
 
 # ---- cards -----------------------------------------------------------------------------------------------
@@ -78,6 +103,12 @@ def test_card_lookalikes(text: str) -> None:
 )
 def test_ibans(iban: str) -> None:
     assert found(f"IBAN {iban} ON FILE", "IBAN") == [("IBAN", iban)]
+
+
+def test_a_lowercase_iban_only_unbroken_and_valid() -> None:
+    assert found("Old IBAN de89370400440532013000 was closed", "IBAN") == [("IBAN", "de89370400440532013000")]
+    assert found("Old IBAN de89370400440532013001 was closed", "IBAN") == []  # mod-97 fails
+    assert found("Old IBAN de89 3704 0044 0532 0130 00 was closed", "IBAN") == []
 
 
 @pytest.mark.parametrize(
@@ -123,7 +154,19 @@ def test_ip_addresses(ip: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["version 1.2.3.4", "v10.0.19045.3803", "999.999.1.1", "256.1.1.1", "at 12:30:45", "1.2.3.4.5", "std::vector"],
+    [
+        "version 1.2.3.4",
+        "v10.0.19045.3803",
+        "999.999.1.1",
+        "256.1.1.1",
+        "at 12:30:45",
+        "1.2.3.4.5",
+        "std::vector",
+        "Section 3.2.1.4 of the manual covers this.",
+        "see clause 4.1.2.3",
+        "Chapter 1.2.3.4",
+        "§ 2.1.1.3 applies",
+    ],
 )
 def test_ip_lookalikes(text: str) -> None:
     assert found(text, "IP_ADDRESS") == []
@@ -180,6 +223,21 @@ def test_phone_numbers_in_national_formats(phone: str) -> None:
     assert found(f"Please call {phone} tomorrow.", "PHONE") == [("PHONE", phone)]
 
 
+@pytest.mark.parametrize(
+    ("text", "phone"),
+    [
+        ("Elena Petrova (+49 151 23456789) wants a refund", "+49 151 23456789"),
+        ("call (+44 7700 900123)", "+44 7700 900123"),
+        ("call +1 415 555 0132)", "+1 415 555 0132"),
+        ("call (415) 555-0132)", "(415) 555-0132"),
+        ("support (1-800-555-0199 ext. 42)", "1-800-555-0199 ext. 42"),
+        ("Delivery contact for the Bangalore order: +91 98765 43210", "+91 98765 43210"),
+    ],
+)
+def test_a_phone_number_in_parentheses_or_after_an_order_word_in_contact_context(text: str, phone: str) -> None:
+    assert found(text, "PHONE") == [("PHONE", phone)]
+
+
 def test_a_phone_number_takes_its_extension() -> None:
     assert found("Call 1-800-555-0199 ext. 42 for billing", "PHONE") == [("PHONE", "1-800-555-0199 ext. 42")]
 
@@ -204,6 +262,14 @@ def test_bare_digits_are_a_phone_number_only_when_the_text_says_so() -> None:
         "Support ticket 20240315-0042 is open.",
         "SSN 000-12-3456",  # neither an SSN nor a phone number
         "The number 5143 3721 1781 5511 was rejected.",  # a card-length number failing Luhn
+        "Build 20240315.1423 failed on step 17 of 42.",  # a date-stamped build number
+        "Release 20231201-77 shipped.",
+        "Membership no. 3714 496353 98432, tier gold.",  # Amex-shaped, failing Luhn
+        "Card 3056 930902 5904 declined",  # Diners-shaped 4-6-4
+        "Call count: 4155550132 requests served since boot.",
+        "call volume 2125550123 this year",
+        "Order: +91 98765 43210",  # an order word and no phone word: still not a phone number
+        "(2024) and (1234567)",
     ],
 )
 def test_phone_lookalikes(text: str) -> None:

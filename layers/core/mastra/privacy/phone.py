@@ -42,12 +42,12 @@ _PHONE_WORDS = re.compile(
     r"(?i)(?:\b(?:call(?:ed|ing)?|phone|ph|tel|telephone|telefon|téléphone|tél|mobile|mob|cell|cellphone|fax|"
     r"whats ?app|sms|text(?:ed)? (?:me|us|him|her)|contact|reach|dial(?:led)?|ring|hotline|helpline|landline|"
     r"numbers?|numéro|nummer|handy|celular|telefone|móvil|movil|reach (?:me|us) at|line|voicemail|"
-    r"answer(?:ed|s)?)\b|☎|📞)"
+    r"answer(?:ed|s)?)\b(?!\s+(?:counts?|stack|rates?|volume|duration|logs?|ids?|sites?|graph|depth)\b)|☎|📞)"
 )
 _NOT_PHONE_WORDS = re.compile(
     r"(?i)\b(?:order|invoice|inv|ref|reference|account|acct|a/c|iban|id|tracking|zip|postal|postcode|"
-    r"po box|serial|isbn|sku|ticket|case|transaction|txn|confirmation|booking|policy|member|customer|"
-    r"card|ssn|routing|ean|upc|gtin|imei|barcode|sort code|part|model|version|patent|batch|lot|claim|receipt|"
+    r"po box|serial|isbn|sku|ticket|case|transaction|txn|confirmation|booking|policy|member|membership|customer|"
+    r"card|ssn|routing|ean|upc|gtin|imei|barcode|sort code|part|model|version|build|patent|batch|lot|claim|receipt|"
     r"pin|otp|code|"
     r"no\.? of|total|amount|price|cost|balance|usd|eur|gbp|salary|population|page|pages|vol|isin)"
     r"(?:\s*(?:number|no\.?|nr\.?|num|#|id|code))?(?:\s+(?:is|was|of|:))?\W{0,4}$"
@@ -56,6 +56,10 @@ _DATE = re.compile(
     r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|(?:19|20)\d\d\s?[-/–]\s?(?:19|20)?\d\d|\d{1,2}:\d\d|\d{3}-\d{2}-\d{4}"
     r"|\d{5}-\d{4}"  # a US ZIP+4
 )
+#: A date stamp (yyyymmdd) leading a dotted or dashed number: a build or release number ("20240315.1423").
+_STAMP = re.compile(r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?:[.\-_]\d+)+")
+#: Grouped like a payment card (Amex and Diners 4-6-5 / 4-6-4, or four groups of four): never a phone number.
+_CARD_SHAPE = re.compile(r"\d{4}([ \-])\d{6}\1\d{4,5}|\d{4}([ \-])\d{4}\2\d{4}\2\d{1,4}")
 _ISO_DATE = re.compile(r"(?:1[89]|2\d)\d\d[-/.](?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[12]\d|3[01])\b")
 #: North American and similar phone shapes: a possible number written like this is a phone number.
 _PHONE_SHAPE = re.compile(
@@ -92,18 +96,24 @@ def _accept(text: str, start: int, number: str) -> bool:
     if (
         _DATE.fullmatch(number.strip())
         or _ISO_DATE.match(number)
+        or _STAMP.fullmatch(number)
         or re.fullmatch(r"\d{1,3}(?:,\d{3})+|\d+\.\d{1,2}", number)
     ):
         return False
     if re.search(r"[ .\-/]\d$", number):
         return False  # no phone number ends in a one-digit group: an ISBN's or a reference's check digit
-    if _NOT_PHONE_WORDS.search(before) or _IBAN_HEAD.search(before):
+    if _IBAN_HEAD.search(before):
         return False
     after = text[start + len(number) : start + len(number) + 40]
     spoken = bool(_PHONE_WORDS.search(before) or _PHONE_WORDS.search(after))
     international = number.startswith(("+", "00"))
     separated = bool(re.search(r"[ \u00a0.\-/()]", number.strip()))
     valid, possible = _judge(number)
+    # "Delivery contact for the order: +91 98765 43210": a valid number with its "+" country code after
+    # a phone word is the contact's number, not the order's.
+    contact = number.startswith("+") and valid and bool(_PHONE_WORDS.search(before))
+    if _NOT_PHONE_WORDS.search(before) and not contact:
+        return False
     if not possible:
         return False
     if international:  # "+" and a country code: a phone number if its length is right for that country
@@ -127,7 +137,12 @@ def recognise_phone(text: str) -> list[Span]:
         number = m.group("num").rstrip()
         start = m.start("num") + (len(m.group("num")) - len(m.group("num").lstrip()))
         number = number.strip()
-        if len(digits(number)) > 15:
+        ext = m.group("ext")
+        while number.endswith(")") and number.count(")") > number.count("("):
+            number, ext = number[:-1].rstrip(), None  # "Name (+49 151 23456789)": the ")" is the text's
+        while number.startswith("(") and number.count("(") > number.count(")"):
+            number, start = number[1:], start + 1  # "(1-800-555-0199 ext. 42)": so is this "("
+        if len(digits(number)) > 15 or _CARD_SHAPE.fullmatch(number):
             continue  # longer than any phone number: a card, account or tracking number (no part of it either)
         # The whole candidate, then without trailing groups ("0958 24 hours"), then without a leading one.
         # Only at spaces: groups joined by a dash or dot are one token ("1-64737-828-1", an ISBN).
@@ -144,7 +159,7 @@ def recognise_phone(text: str) -> list[Span]:
                 continue  # "978-3-16-...": a part of a dashed number is not a number of its own
             if _accept(text, start, piece):
                 end = start + b
-                if b == len(number) and m.group("ext"):
+                if b == len(number) and ext:
                     end = m.end("ext")
                 found.append(Span(start + a, end, PHONE))
                 break

@@ -26,12 +26,19 @@ def near(text: str, start: int, end: int, words: re.Pattern[str], before: int = 
 _EMAIL = re.compile(
     r"(?<![\w.!#$%&'*+/=?^`{|}~-])"
     r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}(?![\w-])"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}(?![\w-]|:[\w~./])"  # not git@host:org/repo
 )
+#: A log-style key before the address ("user=ops@example.net", "'ops@example.net'"): "=" and quotes are
+#: allowed in a local part, but here they belong to the text.
+_EMAIL_KEY = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_.-]{0,30}=|['`{|/=]+)+(?=[A-Za-z0-9])")
 
 
 def recognise_email(text: str) -> list[Span]:
-    return [Span(m.start(), m.end(), EMAIL) for m in _EMAIL.finditer(text)]
+    found = []
+    for m in _EMAIL.finditer(text):
+        key = _EMAIL_KEY.match(m.group(0))
+        found.append(Span(m.start() + (key.end() if key else 0), m.end(), EMAIL))
+    return found
 
 
 # ---- payment cards -----------------------------------------------------------------------------------
@@ -73,7 +80,9 @@ def recognise_iban(text: str) -> list[Span]:
             value = raw[:cut]
             # The country's length and format and the mod-97 check digits; not the national BBAN
             # checks (check_country): some reject IBANs banks really issue (BE68539007547034).
-            if value[:2].isupper() and iban.is_valid(value.replace("-", ""), check_country=False):
+            # Lower case only unbroken and whole ("de89370400440532013000"), a word is never mod-97 valid.
+            lower = value.islower() and value.isalnum()
+            if (value[:2].isupper() or lower) and iban.is_valid(value.replace("-", ""), check_country=False):
                 found.append(Span(m.start(), m.start() + cut, IBAN))
                 break
     return found
@@ -138,7 +147,10 @@ _IPV6 = re.compile(
 #: A dotted quad right after these is a version or build number, not an address.
 _VERSION = re.compile(
     r"(?i)(?:\bv|\bversion|\bver\.?|\brelease|\bbuild|\bupdate|\bfirmware|\bpatch|\bsdk|\bapi|\bsoftware|\bdriver|"
-    r"\bkernel|\bwindows|\bios|\bandroid|\bchrome|\bfirefox|\bpython|\bnode|\bjava|\bapp|\bpackage)\s*:?\s*$"
+    r"\bkernel|\bwindows|\bios|\bandroid|\bchrome|\bfirefox|\bpython|\bnode|\bjava|\bapp|\bpackage|"
+    r"\bsections?|\bsec\.?|\bchapters?|\bch\.?|\bclauses?|\barticles?|\bart\.?|\bparagraphs?|\bpara\.?|\bparts?|"
+    r"\bappendix|\bfigure|\bfig\.?|\bitem|\bstep|\brequirement|\breq\.?|\bstandard|\biso|\brfc|§)"
+    r"\s*:?\s*$"
 )
 
 
