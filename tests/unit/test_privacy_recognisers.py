@@ -269,6 +269,7 @@ def test_bare_digits_are_a_phone_number_only_when_the_text_says_so() -> None:
         "Call count: 4155550132 requests served since boot.",
         "call volume 2125550123 this year",
         "Order: +91 98765 43210",  # an order word and no phone word: still not a phone number
+        "Reference number: +44 20 7946 0958",  # the "number" of a reference is no phone word
         "(2024) and (1234567)",
     ],
 )

@@ -110,9 +110,9 @@ def _accept(text: str, start: int, number: str) -> bool:
     separated = bool(re.search(r"[ \u00a0.\-/()]", number.strip()))
     valid, possible = _judge(number)
     # "Delivery contact for the order: +91 98765 43210": a valid number with its "+" country code after
-    # a phone word is the contact's number, not the order's.
-    contact = number.startswith("+") and valid and bool(_PHONE_WORDS.search(before))
-    if _NOT_PHONE_WORDS.search(before) and not contact:
+    # a phone word (before the order word, not its "number") is the contact's number, not the order's.
+    negative = _NOT_PHONE_WORDS.search(before)
+    if negative and not (number.startswith("+") and valid and _PHONE_WORDS.search(before[: negative.start()])):
         return False
     if not possible:
         return False
