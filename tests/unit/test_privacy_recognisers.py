@@ -166,6 +166,8 @@ def test_ip_addresses(ip: str) -> None:
         "see clause 4.1.2.3",
         "Chapter 1.2.3.4",
         "§ 2.1.1.3 applies",
+        "Uvicorn running on http://127.0.0.1:8080",  # loopback and unspecified: nobody's address
+        "listening on 0.0.0.0 and ::1",
     ],
 )
 def test_ip_lookalikes(text: str) -> None:

@@ -75,6 +75,21 @@ def test_the_development_set_meets_the_targets() -> None:
     assert result["PHONE"]["n"] >= 60 and result["PHONE"]["f1"] >= 0.85, result["PHONE"]
 
 
+def test_the_review_set_meets_the_targets() -> None:
+    """An independent reviewer's set (152 rows, written without reading the detector or the dev set).
+
+    Scored before any fix: phone F1 0.957, email P 0.952, IBAN R 0.947, IP P 0.944, SSN R 0.778;
+    its errors were then fixed, so it is a regression set now, no longer a held-out one. Its two
+    SSN misses are voided sample numbers (219-09-9999, 078-05-1120) the detector rejects on purpose.
+    """
+    from mastra.privacy.evaluate import load_rows
+
+    result = evaluate(load_rows(Path(__file__).resolve().parents[1] / "data" / "pii_review.jsonl"))
+    for t in ("EMAIL", "CREDIT_CARD", "IBAN", "IP_ADDRESS", "PHONE"):
+        assert result[t]["recall"] >= 0.97 and result[t]["precision"] >= 0.95, (t, result[t])
+    assert result["SSN"]["precision"] == 1.0 and result["SSN"]["predicted"] == 7, result["SSN"]
+
+
 def test_mastra_eval_pii_prints_per_type_metrics(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from mastra.cli import main
 

@@ -159,9 +159,11 @@ def recognise_ip(text: str) -> list[Span]:
     for m in _IPV4.finditer(text):
         address = m.group(0).split("/")[0]
         try:
-            ipaddress.IPv4Address(address)
+            ip4 = ipaddress.IPv4Address(address)
         except ValueError:
             continue
+        if ip4.is_loopback or ip4.is_unspecified:
+            continue  # 127.0.0.1, 0.0.0.0: every machine's own, nobody's personal data
         if _VERSION.search(text[max(0, m.start() - 20) : m.start()]):
             continue
         found.append(Span(m.start(), m.end(), IP_ADDRESS, "ipv4"))
@@ -175,8 +177,10 @@ def recognise_ip(text: str) -> list[Span]:
         ):
             continue  # times (12:30:45) and bare colons
         try:
-            ipaddress.IPv6Address(address)
+            ip6 = ipaddress.IPv6Address(address)
         except ValueError:
+            continue
+        if ip6.is_loopback or ip6.is_unspecified:
             continue
         found.append(Span(m.start(), m.start() + len(value), IP_ADDRESS, "ipv6"))
     return found
