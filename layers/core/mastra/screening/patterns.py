@@ -19,7 +19,11 @@ _OVERRIDE = (
     r"pay no attention to|throw away|reset|"
     r"ignorier\w*|vergiss|vergessen|vergesst|missachte\w*|übergeh\w*|"  # de
     r"ignora\w*|olvid[ae]\w*|omit[ae]\w*|descarta\w*|"  # es / it / pt
-    r"ignorez|oublie\w*|dimentica\w*|esque[cç]a\w*|negeer|vergeet)"  # fr / it / pt / nl
+    r"ignorez|oublie\w*|dimentica\w*|esque[cç]a\w*|negeer|vergeet|"  # fr / it / pt / nl
+    r"zaboravi\w*|zanemari\w*|ignorira\w*|ignori[sš]i\w*|"  # hr / sr / bs
+    r"zignoruj\w*|ignoruj\w*|zapomnij\w*|pomi[nń]\w*|zapome[nň]\w*|zabudni\w*|"  # pl / cs / sk
+    r"ignoriruj\w*|ignoriruy\w*|zabud\w*|игнорируй\w*|проигнорируй\w*|забудь\w*|"  # ru
+    r"ignorera|glöm|glem|abaikan|lupakan)"  # sv / da / no / id
 )
 _EARLIER = (
     r"(?:previous|prior|above|preceding|earlier|former|foregoing|initial|original|old|existing|system|"
@@ -27,7 +31,9 @@ _EARLIER = (
     r"vorherig\w*|bisherig\w*|obig\w*|vorangegangen\w*|vorig\w*|alle\w?|deine\w?|die|"
     r"anterior\w*|previa\w*|tod[ao]s|las|los|tus|sus|"
     r"pr[ée]c[ée]dent\w*|ant[ée]rieur\w*|ci-dessus|toutes|tous|les|tes|vos|"
-    r"precedenti|tutte|le|as|vorige|alle)"
+    r"precedenti|tutte|le|as|vorige|alle|eerdere|"
+    r"sve|sva|svi|prethodn\w*|ranij\w*|wszystkie|poprzedni\w*|wcze[sś]niejsz\w*|v[sš]echn\w*|p[rř]edchoz\w*|"
+    r"predch[aá]dzaj\w*|vse|predydu\w*|все|предыдущ\w*|прежн\w*|alla|tidigare|semua)"
 )
 _ORDERS = (
     r"(?:instructions?|instrucshuns|instrctions|prompts?|rules|directives?|guidelines|orders|commands|directions|"
@@ -35,7 +41,9 @@ _ORDERS = (
     r"anweisung\w*|befehle|instruktion\w*|regeln|aufgaben?|vorgaben|richtlinien|auftr[äa]ge|"
     r"instrucci\w*|indicaciones|reglas|[óo]rdenes|directrices|"
     r"consignes|r[èe]gles|ordres|lignes directrices|"
-    r"istruzioni|regole|instru[çc][õo]es|regras|instructies)"
+    r"istruzioni|regole|instru[çc][õo]es|regras|instructies|"
+    r"upute|uputstva|uputa|instrukcij\w*|pravila|naredbe|instrukcje|polecenia|zasady|regu[lł]y|instrukce|pokyny|"
+    r"in[sš]trukcie|instruktsii|instrukcii|инструкци\w*|указани\w*|правила|instruktioner|instruksjoner|instruksi)"
 )
 _ME_AI = r"(?:ai|assistant|chatbot|bot|model|language model|llm|gpt|chatgpt|claude|copilot|agent)"
 _SHOW = (
@@ -56,7 +64,8 @@ _HIDDEN = (
     r"hidden (?:prompt|instructions|rules|text|part)|secret (?:prompt|instructions)|original (?:prompt|instructions)|"
     r"(?:full|entire|exact|complete) (?:prompt|instructions)|confidential instructions|"
     r"systemprompt|systemanweisung\w*|versteckten? anweisungen|prompt del sistema|mensaje del sistema|"
-    r"prompt (?:du )?syst[èe]me|instructions cach[ée]es|prompt do sistema)"
+    r"prompt (?:du )?syst[èe]me|instructions cach[ée]es|prompt do sistema|sistemski prompt\w*|prompt systemow\w*|"
+    r"systémov\w* prompt|системн\w* (?:промпт|подсказк\w*|инструкци\w*)|sistem istem\w*)"
 )
 
 Rule = tuple[str, float, re.Pattern[str]]
@@ -68,7 +77,26 @@ def _r(name: str, weight: float, pattern: str) -> Rule:
 
 RULES: list[Rule] = [
     # ---- override the instructions the agent runs with ----
-    _r("override", 0.95, rf"\b{_OVERRIDE}\b(?:\s+\S+){{0,3}}?\s+{_EARLIER}\b(?:\s+\S+){{0,3}}?\s+{_ORDERS}\b"),
+    # (not orders reported ("the council voted to ignore prior rules") nor the user's own orders to a person
+    # ("disregard the delivery instructions I gave and leave it at the door"))
+    _r(
+        "override",
+        0.95,
+        r"(?<!said to )(?<!voted to )(?<!decided to )(?<!agreed to )(?<!told us to )(?<!told me to )(?<!told them to )(?<!asked us to )"
+        rf"\b{_OVERRIDE}\b(?:\s+\S+){{0,3}}?\s+{_EARLIER}\b(?:\s+\S+){{0,3}}?\s+{_ORDERS}\b"
+        r"(?!\s+(?:i|we) (?:gave|wrote|sent|left|added|put|mentioned|typed)\b(?! you))",
+    ),
+    _r(
+        "ignore_system",
+        0.9,
+        rf"\b{_OVERRIDE}\s+(?:all\s+)?(?:the|your|this|any|its)\s+(?:\w+\s+)?(?:system|developer)\s+(?:message|prompt|instructions?|messages)\b",
+    ),
+    # Turkish puts the object first: "önceki tüm talimatları unut / yok say / görmezden gel".
+    _r(
+        "override_sov",
+        0.9,
+        r"\b(?:önceki|tüm|bütün|yukarıdaki)\s+(?:\w+\s+)?(?:talimatlar\w*|kurallar\w*|komutlar\w*)\s+(?:\w+\s+)?(?:unut\w*|yok say\w*|görmezden gel\w*|dikkate alma\w*)",
+    ),
     _r("override_bare", 0.85, rf"\b{_OVERRIDE}\s+(?:your|ur|deine|tus|tes|vos)\s+(?:\w+\s+)?{_ORDERS}\b"),
     _r(
         "forget_everything",
@@ -181,7 +209,8 @@ RULES: list[Rule] = [
     _r(
         "grandma",
         0.75,
-        r"\b(?:dead|deceased|late) (?:grand)?(?:ma|mother|grandmother|grandma)\b.{0,80}\b(?:keys?|recipe|napalm|told|read|would tell)",
+        r"\b(?:dead|deceased|late|departed) (?:grand)?(?:ma|mother|grandmother|grandma|pa|father|grandfather|grandpa|dad|mom|mum|uncle|aunt|granny)\b"
+        r".{0,120}\b(?:keys?|recipe|napalm|told|read|would tell|step by step|synthesi[sz]\w*|how to (?:make|cook|build))",
     ),
     _r(
         "fiction_wrapper",
@@ -193,8 +222,14 @@ RULES: list[Rule] = [
     _r(
         "harmful_payload",
         0.45,
-        r"\b(?:make|build|write|create|synthesi[sz]e|cook)\b.{0,30}\b(?:meth|napalm|bomb|ransomware|malware|weapon|explosives?|phishing)\b"
+        r"\b(?:make|build|write|create|synthesi[sz]e|cook|produce)\b.{0,30}\b(?:meth|napalm|bomb|ransomware|malware|weapon|explosives?|phishing)\b"
         r"|\b(?:hotwire|steal) a car\b|\bhack (?:wifi|into)\b|\bpick a lock\b|\bcat /etc/shadow\b",
+    ),
+    _r(
+        "bedtime_payload",
+        0.6,
+        r"\b(?:bedtime story|lullaby|to (?:help me )?(?:fall )?asleep)\b.{0,120}\b(?:meth|napalm|bomb|explosives?|nerve agent|ransomware|malware|activation keys?|license keys?|serial (?:keys?|numbers))\b"
+        r"|\b(?:meth|napalm|bomb|explosives?|nerve agent|ransomware|malware|activation keys?|license keys?)\b.{0,120}\b(?:bedtime story|lullaby|to (?:help me )?(?:fall )?asleep)\b",
     ),
     _r(
         "act_as_if",
@@ -249,7 +284,9 @@ RULES: list[Rule] = [
     _r(
         "password_ask",
         0.75,
-        r"\b(?:tell|give|reveal|spell|say|leak|what(?:'s| is)|print)\b.{0,10}\bthe (?:secret |admin |hidden )(?:password|passphrase|word|key)\b|\b(?:reveal|spell|leak|print)\b.{0,10}\bthe (?:password|passphrase|api key|secret)\b|\bthe (?:api key|secret key|passphrase|secret word)\b|\b(?:api key|secret key|admin credentials|admin password) you (?:were|are) (?:configured|given)\b|\bla contraseña\b|\ble mot de passe\b|\bdas passwort\b|\bla password\b|\bhet wachtwoord\b",
+        r"\b(?:tell|give|reveal|spell|say|leak|what(?:'s| is)|print)\b.{0,10}\bthe (?:secret |admin |hidden )(?:password|passphrase|word|key)\b|\b(?:reveal|spell|leak|print)\b.{0,10}\bthe (?:password|passphrase|api key|secret)\b|\bthe (?:api key|secret key|passphrase|secret word)\b|\b(?:api key|secret key|admin credentials|admin password) you (?:were|are) (?:configured|given)\b|\bla contraseña\b|\ble mot de passe\b|\bdas passwort\b|\bla password\b|\bhet wachtwoord\b"
+        r"|\b(?:reci|kaži|kazi|daj|otkrij|napiši)(?: mi)? lozink\w*|\b(?:podaj|zdradź|zdradz|powiedz)(?: mi)? has[lł]\w*|\b(?:řekni|rekni|prozraď|prozrad)(?: mi)? hesl\w*"
+        r"|\b(?:скажи|назови|покажи)(?: мне)? парол\w*|\bşifre(?:yi)? (?:söyle|ver|göster)\w*|\bparolayı (?:söyle|ver)\w*",
     ),
     _r(
         "env_secrets",
@@ -303,8 +340,15 @@ RULES: list[Rule] = [
     _r(
         "new_task",
         0.75,
-        r"\b(?:your|the) new (?:task|assignment|mission|persona|identity|personality)\b|\ba new (?:persona|identity|personality)\b"
+        r"\b(?:your|the) new (?:task|assignment|mission|persona|identity|personality)\b|\byour (?:new|real|true) (?:goal|objective|purpose|job) (?:is|will be|:)|\ba new (?:persona|identity|personality)\b"
         r"|\bdeine neue aufgabe\b|\btu nueva tarea\b|\bta nouvelle t[âa]che\b",
+    ),
+    _r(
+        "praise_pivot",
+        0.6,
+        r"(?:^|[.!?]\s*)(?:well done|(?:good|great|nice|excellent|fantastic|awesome) (?:job|work)|very good|excellent|perfect|great|awesome|"
+        r"that's enough|enough)[.!,]*\s+"
+        r"(?:(?:and )?now,?\s+)?(?:forget|ignore|disregard|drop)\b.{0,25}\b(?:and|,)\s*(?:now\s+)?(?:write|tell|say|give|print|generate|explain|answer|act)\b",
     ),
     _r("out_of_your_head", 0.8, r"\bout of your (?:head|mind|memory)\b|\baus deinem kopf\b"),
     _r(
