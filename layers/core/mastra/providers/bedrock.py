@@ -7,11 +7,8 @@ boto3 is imported here, and this module is imported only when an agent uses Bedr
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
@@ -20,12 +17,12 @@ from mastra.providers.base import (
     ChatMessage,
     CompletionRequest,
     CompletionResponse,
-    SDKProvider,
     StopReason,
     ToolCall,
     Usage,
     with_critique,
 )
+from mastra.providers.boto_runtime import BotoRuntimeProvider
 
 #: Seconds to open a connection; Bedrock endpoints answer this fast or not at all.
 CONNECT_TIMEOUT_S = 5.0
@@ -55,7 +52,7 @@ _STOP_REASONS: dict[str, StopReason] = {
 }
 
 
-class BedrockProvider(SDKProvider):
+class BedrockProvider(BotoRuntimeProvider):
     """Chat models on Amazon Bedrock, called through ``bedrock-runtime`` ``converse``.
 
     Parameters
@@ -88,42 +85,9 @@ class BedrockProvider(SDKProvider):
     """
 
     name = "bedrock"
-
-    def __init__(self, region: str | None = None, client: Any | None = None, *, max_attempts: int = 1) -> None:
-        super().__init__(client)
-        self.region = region
-        self.max_attempts = max_attempts
-        self._injected = client is not None
-        self._by_timeout: dict[int, Any] = {}
-
-    def build_client(self, read_timeout_s: float = READ_TIMEOUT_S) -> Any:
-        """A ``bedrock-runtime`` client that waits at most ``read_timeout_s`` for a reply."""
-        config = Config(
-            connect_timeout=CONNECT_TIMEOUT_S,
-            read_timeout=read_timeout_s,
-            # total_max_attempts counts the first call; botocore's "max_attempts" key
-            # counts only retries, so it would make one attempt more than asked.
-            retries={"mode": "standard", "total_max_attempts": self.max_attempts},
-        )
-        # A session of our own: boto3's default session is not safe to share across threads.
-        session = boto3.session.Session(region_name=self.region)
-        return session.client("bedrock-runtime", config=config)
-
-    def client_for(self, timeout_s: float) -> Any:
-        """A client whose read timeout fits ``timeout_s``.
-
-        botocore has no per-call timeout, so there is one client per whole second of budget
-        (agents have fixed budgets, so there are few), each built once and reused.
-        """
-        if self._injected:
-            return self.client
-        seconds = max(1, math.ceil(min(timeout_s, READ_TIMEOUT_S)))
-        client = self._by_timeout.get(seconds)
-        if client is None:
-            with self._client_lock:
-                client = self._by_timeout.get(seconds) or self.build_client(float(seconds))
-                self._by_timeout[seconds] = client
-        return client
+    service = "bedrock-runtime"
+    connect_timeout_s = CONNECT_TIMEOUT_S
+    read_timeout_s = READ_TIMEOUT_S
 
     def complete(self, request: CompletionRequest) -> CompletionResponse:
         params = self.converse_params(request)

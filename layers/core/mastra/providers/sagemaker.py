@@ -13,11 +13,8 @@ Endpoints take whatever JSON their container reads, so the payload format is con
 from __future__ import annotations
 
 import json
-import math
 from typing import Any, Literal
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
@@ -26,12 +23,12 @@ from mastra.providers.base import (
     ChatMessage,
     CompletionRequest,
     CompletionResponse,
-    SDKProvider,
     StopReason,
     ToolCall,
     Usage,
     with_critique,
 )
+from mastra.providers.boto_runtime import BotoRuntimeProvider
 from mastra.providers.openai import chat_messages
 
 CONNECT_TIMEOUT_S = 5.0
@@ -57,7 +54,7 @@ _STOP_REASONS: dict[str, StopReason] = {
 PayloadFormat = Literal["messages", "tgi"]
 
 
-class SageMakerProvider(SDKProvider):
+class SageMakerProvider(BotoRuntimeProvider):
     """A SageMaker endpoint (the agent's ``model_id`` is the endpoint name).
 
     Parameters
@@ -80,36 +77,16 @@ class SageMakerProvider(SDKProvider):
     """
 
     name = "sagemaker"
+    service = "sagemaker-runtime"
+    connect_timeout_s = CONNECT_TIMEOUT_S
+    read_timeout_s = READ_TIMEOUT_S
 
     def __init__(
         self, region: str | None = None, client: Any | None = None, *, payload_format: PayloadFormat = "messages"
     ) -> None:
-        super().__init__(client)
-        self.region = region
-        self.payload_format = payload_format
-        self._injected = client is not None
-        self._by_timeout: dict[int, Any] = {}
-
-    def build_client(self, read_timeout_s: float = READ_TIMEOUT_S) -> Any:
         # Retries are Mastra's (RetryingProvider: backoff within the agent's budget), not botocore's.
-        config = Config(
-            connect_timeout=CONNECT_TIMEOUT_S,
-            read_timeout=read_timeout_s,
-            retries={"mode": "standard", "total_max_attempts": 1},
-        )
-        return boto3.session.Session(region_name=self.region).client("sagemaker-runtime", config=config)
-
-    def client_for(self, timeout_s: float) -> Any:
-        """A client whose read timeout fits ``timeout_s`` (one per whole second, built once)."""
-        if self._injected:
-            return self.client
-        seconds = max(1, math.ceil(min(timeout_s, READ_TIMEOUT_S)))
-        client = self._by_timeout.get(seconds)
-        if client is None:
-            with self._client_lock:
-                client = self._by_timeout.get(seconds) or self.build_client(float(seconds))
-                self._by_timeout[seconds] = client
-        return client
+        super().__init__(region, client, max_attempts=1)
+        self.payload_format = payload_format
 
     def complete(self, request: CompletionRequest) -> CompletionResponse:
         body = self.payload(request)
