@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from mastra.screening.model import shipped
 from mastra.screening.normalise import views
@@ -114,8 +115,13 @@ def unquoted(message: str) -> str | None:
     return masked if masked != message else None
 
 
+@lru_cache(maxsize=256)
 def score(message: str) -> InjectionScore:
-    """The injection score of ``message`` and the rules that matched (names, never the text)."""
+    """The injection score of ``message`` and the rules that matched (names, never the text).
+
+    Memoised: the execute step (each attempt) and the reflect step score the same message, and in
+    one process (the local pipeline, a warm Lambda serving retries) it is scored once.
+    """
     if len(message) > MAX_CHARS:
         message = message[: MAX_CHARS // 2] + "\n" + message[-MAX_CHARS // 2 :]
     texts = views(message)
