@@ -12,8 +12,8 @@ from tests.conftest import shared_data
 from mastra.screening import find_secrets, prompt_leak, score, screen_output
 from mastra.screening.evaluate import evaluate, load_rows
 from mastra.screening.injection import BLOCK_THRESHOLD, THRESHOLD
-from mastra.screening.models import REDACTED_ANSWER, redact_output
 from mastra.screening.normalise import views
+from mastra.screening.screens import REDACTED_ANSWER, redact_output
 
 DEV = Path(__file__).parents[1] / "data" / "injection_dev.jsonl"
 

@@ -375,7 +375,7 @@ def build_response(event: dict[str, Any], inp: RememberInput) -> ChatResponse:
     """
     from mastra.reflection.screening import REFUSAL
     from mastra.reflection.signals import redact
-    from mastra.screening.models import redact_output
+    from mastra.screening.screens import redact_output
 
     final = inp.reflection
     history = final.history
