@@ -26,6 +26,9 @@ class JsonServer:
     replies: deque[Scripted] = field(default_factory=deque)
     bodies: list[bytes] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
+    #: The reply once the script has run out (None: a 500 saying so).
+    default: Scripted | None = None
     #: Called with (raw body, headers) before a scripted reply; a non-None result is sent instead.
     check: Callable[[bytes, dict[str, str]], Scripted | None] | None = None
     release: threading.Event = field(default_factory=threading.Event)
@@ -45,8 +48,10 @@ def _handler(server: JsonServer) -> type[BaseHTTPRequestHandler]:
             headers = {k.lower(): v for k, v in self.headers.items()}
             server.bodies.append(raw)
             server.headers.append(headers)
+            server.paths.append(self.path)
             verdict = server.check(raw, headers) if server.check else None
-            reply = verdict or (server.replies.popleft() if server.replies else Scripted(500, {"error": "no reply"}))
+            fallback = server.default or Scripted(500, {"error": {"message": "no scripted reply left"}})
+            reply = verdict or (server.replies.popleft() if server.replies else fallback)
             if reply.delay_s:
                 server.release.wait(reply.delay_s)
             data = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()

@@ -6,17 +6,14 @@ say what happened, and the turn is stored once.
 
 from __future__ import annotations
 
-import json
-import threading
-from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from tests.faults.conftest import api_client, ledger, nothing_lost
+from tests.loopback import JsonServer, Scripted, json_server
 
 from mastra.models import StepFailure
 from mastra.runtime import Runtime
@@ -26,52 +23,9 @@ MESSAGE = "how do i transfer money to my savings account"
 ANSWER = "Open Transfers, choose checking to savings, enter the amount and confirm."
 
 
-class Endpoint:
-    """An OpenAI-compatible chat completions endpoint; each call takes the next scripted behaviour
-    (``("ok",)``, ``("status", 429)``, ``("stall", seconds)``); when the script runs out, it answers."""
-
-    def __init__(self) -> None:
-        self.script: deque[tuple[Any, ...]] = deque()
-        self.calls = 0
-        self.release = threading.Event()
-        endpoint = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                endpoint.calls += 1
-                step = endpoint.script.popleft() if endpoint.script else ("ok",)
-                if step[0] == "stall":
-                    endpoint.release.wait(step[1])
-                if step[0] == "status":
-                    # retry-after-ms: the SDK's own backoff honours it, so the test does not sleep.
-                    body = {"error": {"message": "Rate limit reached", "type": "rate_limit_error"}}
-                    return self._send(step[1], body, {"retry-after-ms": "1"})
-                self._send(200, completion(ANSWER))
-
-            def _send(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-                data = json.dumps(body).encode()
-                try:
-                    self.send_response(status)
-                    for k, v in {"Content-Type": "application/json", **(headers or {})}.items():
-                        self.send_header(k, v)
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up (timed out)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
+THROTTLED = {"error": {"message": "Rate limit reached", "type": "rate_limit_error"}}
+# retry-after-ms: the SDK's own backoff honours it, so the test does not sleep.
+FAST_RETRY = {"retry-after-ms": "1"}
 
 
 def completion(text: str) -> dict[str, Any]:
@@ -86,10 +40,11 @@ def completion(text: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def endpoint() -> Iterator[Endpoint]:
-    e = Endpoint()
-    yield e
-    e.close()
+def endpoint() -> Iterator[JsonServer]:
+    """An OpenAI-compatible endpoint: each call takes the next scripted reply; then it answers."""
+    with json_server("/v1") as server:
+        server.default = Scripted(200, completion(ANSWER))
+        yield server
 
 
 @pytest.fixture(params=["sqlite"])
@@ -98,7 +53,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def api(make_runtime: Callable[..., Runtime], endpoint: Endpoint) -> tuple[Runtime, TestClient]:
+def api(make_runtime: Callable[..., Runtime], endpoint: JsonServer) -> tuple[Runtime, TestClient]:
     """The banking agent answers from the endpoint (timeout 1 s); every other agent as shipped."""
     rt = make_runtime(answer_cache_ttl_s=0)  # each request reaches the model
     agents = rt.agents
@@ -123,24 +78,25 @@ def failures(response: dict[str, Any]) -> list[StepFailure]:
     return [StepFailure.model_validate(e) for e in response["trace"]["errors"]]
 
 
-def test_throttled_once_is_retried_and_answers(api: tuple[Runtime, TestClient], endpoint: Endpoint) -> None:
+def test_throttled_once_is_retried_and_answers(api: tuple[Runtime, TestClient], endpoint: JsonServer) -> None:
     rt, client = api
-    endpoint.script.extend([("status", 429)])
+    endpoint.reply(THROTTLED, status=429, headers=FAST_RETRY)
     r = client.post("/v1/chat", json={"message": MESSAGE, "user_id": "ana"})
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["agent"] == "banking" and body["answer"] == ANSWER and body["trace"]["errors"] == []
-    assert endpoint.calls == 2  # the 429, then the answer
+    assert len(endpoint.bodies) == 2  # the 429, then the answer
     assert stored(rt, body)["answer"] == ANSWER
 
 
 def test_throttled_for_good_falls_back_and_the_record_says_so(
-    api: tuple[Runtime, TestClient], endpoint: Endpoint
+    api: tuple[Runtime, TestClient], endpoint: JsonServer
 ) -> None:
     rt, client = api
     first = client.post("/v1/chat", json={"message": "hello there", "user_id": "ana"}).json()
     before = ledger(rt)
-    endpoint.script.extend([("status", 429)] * 100)
+    for _ in range(100):
+        endpoint.reply(THROTTLED, status=429, headers=FAST_RETRY)
     r = client.post("/v1/chat", json={"message": MESSAGE, "user_id": "ana", "thread_id": first["thread_id"]})
     assert r.status_code == 200, r.text
     body = r.json()
@@ -150,7 +106,7 @@ def test_throttled_for_good_falls_back_and_the_record_says_so(
     recovered = body["trace"]["executions"][0]
     assert recovered["replaces_agent_id"] == "banking"
     assert recovered["recovered_from"]["Error"] == "ProviderThrottledError"
-    assert endpoint.calls >= 3  # the SDK's retries and the pipeline's, then the fallback
+    assert len(endpoint.bodies) >= 3  # the SDK's retries and the pipeline's, then the fallback
     record = stored(rt, body)
     assert failures(record) == failures(body) and record["answer"] == body["answer"]
     after = ledger(rt)
@@ -161,11 +117,12 @@ def test_throttled_for_good_falls_back_and_the_record_says_so(
     assert failed, "the attempt is in the events"
 
 
-def test_a_provider_that_hangs_times_out_and_falls_back(api: tuple[Runtime, TestClient], endpoint: Endpoint) -> None:
+def test_a_provider_that_hangs_times_out_and_falls_back(api: tuple[Runtime, TestClient], endpoint: JsonServer) -> None:
     import time
 
     rt, client = api
-    endpoint.script.extend([("stall", 30)] * 10)
+    for _ in range(10):
+        endpoint.reply(completion(ANSWER), delay_s=30)
     started = time.perf_counter()
     r = client.post("/v1/chat", json={"message": MESSAGE, "user_id": "ana"})
     elapsed = time.perf_counter() - started

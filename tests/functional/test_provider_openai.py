@@ -5,14 +5,11 @@ from __future__ import annotations
 import json
 import socket
 import sys
-import threading
-from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from tests.loopback import JsonServer, json_server
 
 from mastra.agents.executor import AgentExecutor
 from mastra.errors import ProviderError, ProviderThrottledError, StepTimeoutError
@@ -24,75 +21,12 @@ from mastra.tools import TOOLS
 MODEL_ID = "gpt-4o-mini"
 
 
-@dataclass
-class Reply:
-    status: int
-    body: dict[str, Any]
-    delay_s: float = 0.0
-
-
-@dataclass
-class FakeOpenAIServer:
-    """Answers POST /v1/chat/completions with scripted replies, in order, and records what it got."""
-
-    url: str = ""
-    replies: deque[Reply] = field(default_factory=deque)
-    requests: list[dict[str, Any]] = field(default_factory=list)
-    headers: list[dict[str, str]] = field(default_factory=list)
-    #: Set on teardown, so a deliberately slow reply stops waiting.
-    release: threading.Event = field(default_factory=threading.Event)
-
-    def reply(self, body: dict[str, Any], status: int = 200, delay_s: float = 0.0) -> None:
-        self.replies.append(Reply(status, body, delay_s))
-
-
-def _handler(fake: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
-            if self.path != "/v1/chat/completions":
-                return self._send(404, {"error": {"message": f"no route {self.path}"}})
-            fake.requests.append(body)
-            fake.headers.append({k.lower(): v for k, v in self.headers.items()})
-            if not fake.replies:
-                return self._send(500, {"error": {"message": "no scripted reply left"}})
-            reply = fake.replies.popleft()
-            if reply.delay_s:
-                fake.release.wait(reply.delay_s)
-            self._send(reply.status, reply.body)
-
-        def _send(self, status: int, body: dict[str, Any]) -> None:
-            data = json.dumps(body).encode()
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up (the timeout test): nobody to answer
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass  # keep test output quiet
-
-    return Handler
-
-
 @pytest.fixture
-def server() -> Iterator[FakeOpenAIServer]:
-    fake = FakeOpenAIServer()
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    # A short poll interval: shutdown() waits for the loop's next poll.
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    fake.url = f"http://127.0.0.1:{httpd.server_address[1]}/v1"
-    try:
+def server() -> Iterator[JsonServer]:
+    """A scripted OpenAI-compatible server: replies in order, records every request."""
+    with json_server("/v1") as fake:
         yield fake
-    finally:
-        fake.release.set()
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
+    assert set(fake.paths) <= {"/v1/chat/completions"}, fake.paths  # the SDK called nothing else
 
 
 def completion(
@@ -118,7 +52,7 @@ def error(message: str, kind: str = "invalid_request_error") -> dict[str, Any]:
     return {"error": {"message": message, "type": kind, "param": None, "code": None}}
 
 
-def provider_for(server: FakeOpenAIServer, **kwargs: Any) -> OpenAIProvider:
+def provider_for(server: JsonServer, **kwargs: Any) -> OpenAIProvider:
     return OpenAIProvider(base_url=server.url, api_key=None, **kwargs)
 
 
@@ -130,7 +64,7 @@ def request(**kwargs: Any) -> CompletionRequest:
     )
 
 
-def test_text_answer_and_the_request_body(server: FakeOpenAIServer) -> None:
+def test_text_answer_and_the_request_body(server: JsonServer) -> None:
     server.reply(completion("Paris."))
     response = provider_for(server).complete(
         CompletionRequest(
@@ -158,7 +92,7 @@ def test_text_answer_and_the_request_body(server: FakeOpenAIServer) -> None:
     assert server.headers[0]["authorization"] == "Bearer not-needed"
 
 
-def test_tool_call_round_trip_through_the_agent_loop(server: FakeOpenAIServer) -> None:
+def test_tool_call_round_trip_through_the_agent_loop(server: JsonServer) -> None:
     spec = AgentSpec.model_validate(
         {
             "id": "calc",
@@ -213,7 +147,7 @@ def test_tool_call_round_trip_through_the_agent_loop(server: FakeOpenAIServer) -
     ]
 
 
-def test_rate_limit_is_throttled(server: FakeOpenAIServer) -> None:
+def test_rate_limit_is_throttled(server: JsonServer) -> None:
     server.reply(error("Rate limit reached", "rate_limit_exceeded"), status=429)
     with pytest.raises(ProviderThrottledError, match="HTTP 429: Rate limit reached") as info:
         provider_for(server, max_retries=0).complete(request())
@@ -221,13 +155,13 @@ def test_rate_limit_is_throttled(server: FakeOpenAIServer) -> None:
     assert len(server.requests) == 1
 
 
-def test_server_error_is_throttled(server: FakeOpenAIServer) -> None:
+def test_server_error_is_throttled(server: JsonServer) -> None:
     server.reply(error("model is loading", "server_error"), status=503)
     with pytest.raises(ProviderThrottledError, match="HTTP 503"):
         provider_for(server, max_retries=0).complete(request())
 
 
-def test_bad_request_is_a_provider_error_not_a_retry(server: FakeOpenAIServer) -> None:
+def test_bad_request_is_a_provider_error_not_a_retry(server: JsonServer) -> None:
     server.reply(error("model 'nope' not found"), status=400)
     with pytest.raises(ProviderError, match="HTTP 400: model 'nope' not found") as info:
         provider_for(server, max_retries=0).complete(request())
@@ -236,7 +170,7 @@ def test_bad_request_is_a_provider_error_not_a_retry(server: FakeOpenAIServer) -
     assert info.value.details["status"] == 400
 
 
-def test_slow_answer_past_the_request_timeout_is_a_step_timeout(server: FakeOpenAIServer) -> None:
+def test_slow_answer_past_the_request_timeout_is_a_step_timeout(server: JsonServer) -> None:
     server.reply(completion("too late"), delay_s=10)
     with pytest.raises(StepTimeoutError, match=r"no answer within 0\.2 s"):
         provider_for(server, max_retries=0).complete(request(timeout_s=0.2))
@@ -251,7 +185,7 @@ def test_unreachable_endpoint_is_throttled() -> None:
         provider.complete(request(timeout_s=2))
 
 
-def test_invalid_tool_call_arguments_are_a_provider_error(server: FakeOpenAIServer) -> None:
+def test_invalid_tool_call_arguments_are_a_provider_error(server: JsonServer) -> None:
     call = {"id": "c", "type": "function", "function": {"name": "calculator", "arguments": '{"expression": '}}
     server.reply(completion(None, [call], "tool_calls"))
     with pytest.raises(ProviderError, match="invalid JSON arguments"):
@@ -261,7 +195,7 @@ def test_invalid_tool_call_arguments_are_a_provider_error(server: FakeOpenAIServ
 @pytest.mark.parametrize(
     ("finish_reason", "expected"), [("length", "max_tokens"), ("content_filter", "content_filtered")]
 )
-def test_finish_reasons_are_mapped(server: FakeOpenAIServer, finish_reason: str, expected: str) -> None:
+def test_finish_reasons_are_mapped(server: JsonServer, finish_reason: str, expected: str) -> None:
     server.reply(completion("partial", finish_reason=finish_reason))
     assert provider_for(server).complete(request()).stop_reason == expected
 
@@ -272,7 +206,7 @@ def test_missing_sdk_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
         OpenAIProvider().complete(request())
 
 
-def test_throttling_is_retried_with_backoff_by_the_retrying_wrapper(server: FakeOpenAIServer) -> None:
+def test_throttling_is_retried_with_backoff_by_the_retrying_wrapper(server: JsonServer) -> None:
     from mastra.providers.resilience import RetryingProvider, RetryPolicy
 
     server.reply(error("Rate limit reached", "rate_limit_error"), status=429)
@@ -286,7 +220,7 @@ def test_throttling_is_retried_with_backoff_by_the_retrying_wrapper(server: Fake
     assert len(sleeps) == 2 and 0 <= sleeps[0] <= 0.5 and 0 <= sleeps[1] <= 1.0
 
 
-def test_retries_give_up_after_max_attempts(server: FakeOpenAIServer) -> None:
+def test_retries_give_up_after_max_attempts(server: JsonServer) -> None:
     from mastra.providers.resilience import RetryingProvider, RetryPolicy
 
     for _ in range(4):
